@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine with Python 3.11 and git:
+#   make demo   the main job (generate the demo practice; later: ingest, build, report, serve)
+#   make test   the test suite
+# Both install what they need: uv in .uv/, then the locked environment in .venv/.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+VENV := .venv
+
+.PHONY: demo test lint bench-generate setup
+
+setup: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+demo: $(VENV)/.synced
+	$(VENV)/bin/rcm demo
+
+test: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-generate: $(VENV)/.synced
+	$(VENV)/bin/python benchmarks/bench_generate.py
