@@ -320,9 +320,9 @@ def _patients_and_coverage(
             ),
         ),
     )
-    group = np.where(
-        np.isin(pay, commercial) | (pay == "MAPL1"), np.char.add("GRP", _digits(rng, m, 6)), None
-    )
+    has_group = pl.Series(np.isin(pay, commercial) | (pay == "MAPL1"))
+    group_numbers = pl.Series(np.char.add("GRP", _digits(rng, m, 6)))
+    group = pl.select(pl.when(has_group).then(group_numbers)).to_series()
     # Commercial plans: 70 % copay plans, 30 % high-deductible; MA: PCP copay
     hdhp = rng.random(m) < 0.30
     plan_type = np.where(
@@ -343,7 +343,7 @@ def _patients_and_coverage(
         ),
         patient_id=pl.Series(ids[pidx]),
         member_id=pl.Series(member),
-        group_number=pl.Series(group, dtype=pl.Utf8),
+        group_number=group,
         relationship=pl.Series(np.where(is_dep, "19", "18")),
         subscriber_last=pl.Series(last[pidx]),
         subscriber_first=pl.Series(np.where(is_dep, parent_first[pidx], first[pidx])),
