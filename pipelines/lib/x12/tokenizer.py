@@ -1,0 +1,667 @@
+"""X12 tokenizer: bytes → one columnar table of segments, with envelopes validated.
+
+What it accepts (see ``shared/reference/x12-notes.md``):
+
+- an optional UTF-8 byte-order mark and leading blank lines;
+- delimiters read from the ISA segment: the element separator is the byte after ``ISA``,
+  the component separator is ISA16 and the segment terminator is the byte right after it.
+  The ISA is normally 106 bytes wide; an ISA whose fields are not padded is accepted too,
+  because its sixteen element separators still locate ISA16;
+- CR and/or LF after terminators (or a newline as the terminator itself);
+- several interchanges per file (with the same delimiters), several groups per
+  interchange and several transaction sets per group.
+
+What it checks: every segment id is two or three upper-case letters/digits; ISA/IEA,
+GS/GE and ST/SE nest; ISA13 = IEA02, GS06 = GE02, ST02 = SE02; SE01 is the number of
+segments from ST to SE; GE01 is the number of transaction sets; IEA01 the number of
+groups; no data segment stands outside ST..SE; the file does not end inside a segment.
+
+The output is columnar (Arrow-backed Polars), never a Python object per segment: the
+splitting is done with NumPy over the whole byte string, so a 100 MB file is a handful of
+vectorised passes.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from pipelines.lib.errors import (
+    EnvelopeError,
+    InputError,
+    X12SyntaxError,
+)
+
+ENVELOPE_IDS: tuple[str, ...] = ("ISA", "GS", "ST", "SE", "GE", "IEA")
+_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+_CRLF = b"\r\n"
+_ISA_ELEMENTS = 16
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """The delimiters of an interchange, as single characters.
+
+    ``repetition`` is None when ISA11 is not a repetition separator (4010 files carry the
+    standards identifier ``U`` there).
+    """
+
+    element: str
+    component: str
+    repetition: str | None
+    segment: str
+
+
+@dataclass(frozen=True)
+class X12Document:
+    """A tokenized, envelope-validated X12 file.
+
+    Attributes:
+        file_name: the name used in error messages.
+        delimiters: delimiters of the (first) interchange; all interchanges share them.
+        size_bytes: size of the input in bytes.
+        segments: one row per segment, in file order:
+            ``segment_index`` (Int64, 1-based, ISA = 1), ``byte_offset`` (Int64, offset of
+            the segment's first byte in the file), ``segment_id`` (String, e.g. ``CLP``),
+            ``elements`` (List[String]: index 0 is the segment id, index n is element n;
+            empty elements are empty strings), ``transaction_index`` (Int32, 1-based ordinal
+            of the ST..SE the segment is in; null for envelope segments outside one).
+        transactions: one row per ST..SE: ``transaction_index``, ``interchange_index``,
+            ``interchange_control_number`` (ISA13), ``group_control_number`` (GS06),
+            ``transaction_control_number`` (ST02), ``functional_id`` (GS01), ``version``
+            (GS08), ``transaction_set_id`` (ST01), ``implementation_reference`` (ST03),
+            ``sender_id`` / ``receiver_id`` (ISA06/ISA08, trimmed), ``usage_indicator``
+            (ISA15, P or T), ``st_segment_index``, ``se_segment_index``.
+    """
+
+    file_name: str
+    delimiters: Delimiters
+    size_bytes: int
+    segments: pl.DataFrame
+    transactions: pl.DataFrame
+
+    def segment_text(self, segment_index: int) -> str:
+        """The text of one segment (elements joined by the element separator)."""
+        elements = self.segments["elements"][segment_index - 1]
+        return self.delimiters.element.join(elements.to_list())
+
+    def error(
+        self,
+        cls: type[InputError],
+        segment_index: int | None,
+        reason: str,
+        rule: str,
+    ) -> InputError:
+        """An error of class ``cls`` located at ``segment_index`` of this file."""
+        text = self.segment_text(segment_index) if segment_index is not None else None
+        return cls(
+            reason,
+            file=self.file_name,
+            rule=rule,
+            segment_index=segment_index,
+            segment_text=text,
+        )
+
+    def control_numbers(self) -> pl.DataFrame:
+        """``transaction_index`` → the three control numbers, for joining onto parsed rows."""
+        return self.transactions.select(
+            "transaction_index",
+            "interchange_control_number",
+            "group_control_number",
+            "transaction_control_number",
+        )
+
+
+def read_x12(path: str | Path, file_name: str | None = None) -> X12Document:
+    """Read and tokenize an X12 file from disk (see :func:`tokenize`)."""
+    path = Path(path)
+    return tokenize(path.read_bytes(), file_name=file_name or path.name)
+
+
+def tokenize(data: bytes, file_name: str = "<bytes>") -> X12Document:
+    """Split X12 bytes into a segment table and validate the envelopes.
+
+    Raises:
+        X12SyntaxError: empty or binary input, no ISA (e.g. a bare ST..SE fragment), bad
+            delimiters, bad segment ids, truncated file.
+        EnvelopeError: envelopes that do not nest, count or match.
+    """
+    start = _find_isa(data, file_name)
+    delims = _read_isa_delimiters(data, start, file_name)
+    body = _as_utf8(data[start:])
+    segments = _split(body, start, delims, file_name)
+    doc = X12Document(
+        file_name=file_name,
+        delimiters=delims,
+        size_bytes=len(data),
+        segments=segments,
+        transactions=pl.DataFrame(),
+    )
+    transactions, transaction_index = _validate_envelopes(doc, _first_bad_segment_id(doc))
+    segments = segments.with_columns(transaction_index=transaction_index)
+    return X12Document(
+        file_name=file_name,
+        delimiters=delims,
+        size_bytes=len(data),
+        segments=segments,
+        transactions=transactions,
+    )
+
+
+# --------------------------------------------------------------------------- ISA
+
+
+def _syntax(file_name: str, reason: str, rule: str = "X12 interchange syntax") -> X12SyntaxError:
+    return X12SyntaxError(reason, file=file_name, rule=rule)
+
+
+def _find_isa(data: bytes, file_name: str) -> int:
+    """Offset of the ISA segment, after an optional BOM and leading whitespace."""
+    if not data.strip(_WS):
+        raise _syntax(file_name, "file is empty", "X12 interchange (ISA)")
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    while start < len(data) and data[start] in _WS:
+        start += 1
+    if data[start : start + 3] == b"ISA":
+        return start
+    head = data[start : start + 64]
+    printable = sum(32 <= b < 127 or b in _WS for b in head)
+    if b"\x00" in head or printable < 0.9 * len(head):
+        raise _syntax(
+            file_name, "not an X12 file: binary data, no ISA segment", "X12 interchange (ISA)"
+        )
+    fragment = re.match(rb"(ST|GS)[^A-Za-z0-9 ]", head)
+    if fragment:
+        raise _syntax(
+            file_name,
+            f"no ISA interchange header (the file starts with {fragment.group(1).decode()}): "
+            "a bare fragment has no sender, receiver or interchange control number, so it "
+            "cannot be traced or de-duplicated",
+            "X12 interchange (ISA)",
+        )
+    shown = head[:20].decode("latin-1")
+    raise _syntax(
+        file_name,
+        f"not an X12 file: it starts with {shown!r}, not an ISA segment",
+        "X12 interchange (ISA)",
+    )
+
+
+def _read_isa_delimiters(data: bytes, start: int, file_name: str) -> Delimiters:
+    """Delimiters from the ISA segment that begins at ``start``."""
+    rule = "X12 ISA delimiters"
+    if len(data) - start < 4:
+        raise _syntax(file_name, "file ends inside the ISA segment (truncated)", rule)
+    sep = data[start + 3]
+    # Locate ISA16 by counting element separators, so unpadded ISAs work as well.
+    pos = start + 3
+    for _ in range(_ISA_ELEMENTS - 1):
+        pos = data.find(bytes([sep]), pos + 1, start + 200)
+        if pos < 0:
+            break
+    if pos < 0 or pos + 2 >= len(data):
+        if len(data) - start < 106:
+            raise _syntax(file_name, "file ends inside the ISA segment (truncated)", rule)
+        raise _syntax(file_name, "ISA segment does not have 16 elements", rule)
+    comp, term = data[pos + 1], data[pos + 2]
+    elements = data[start : pos + 1].split(bytes([sep]))
+    isa11 = elements[11].decode("latin-1")
+    isa12 = elements[12].decode("latin-1").strip()
+    chars = {
+        "element separator": sep,
+        "component separator (ISA16)": comp,
+        "segment terminator": term,
+    }
+    for name, ch in chars.items():
+        if chr(ch).isalnum() or ch == 0x20:
+            raise _syntax(
+                file_name,
+                f"{name} {chr(ch)!r} is a letter, digit or space: the ISA is malformed or truncated",
+                rule,
+            )
+    if len(set(chars.values())) < 3:
+        raise _syntax(
+            file_name,
+            "element separator, component separator and segment terminator must differ",
+            rule,
+        )
+    if term in _CRLF and sep in _CRLF:
+        raise _syntax(file_name, "element separator cannot be a line break", rule)
+    repetition = isa11 if (len(isa11) == 1 and not isa11.isalnum() and isa12 >= "00501") else None
+    return Delimiters(
+        element=chr(sep), component=chr(comp), repetition=repetition, segment=chr(term)
+    )
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """The bytes as valid UTF-8 (X12 files are ASCII; Latin-1 extras are transcoded)."""
+    if body.isascii():
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        # Byte offsets after a non-ASCII Latin-1 byte then shift by one per such byte.
+        return body.decode("latin-1").encode("utf-8")
+
+
+# --------------------------------------------------------------------------- split
+
+
+_MASK64 = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+_MASK32 = np.array([(1 << (8 * k)) - 1 for k in range(5)], dtype=np.uint64)
+_MAX_BYTES = 2**31 - 64  # Arrow string views address a buffer with 32-bit offsets
+_BLOCK = 1 << 21  # bytes per block: temporaries stay in cache and are reused, not page-faulted
+_THREADS = 2
+
+
+def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> pl.DataFrame:
+    """Split ``body`` (which begins with ISA) into segments and elements, vectorised.
+
+    The positions of element separators and terminators give every element's start and
+    length. The elements become an Arrow *string view* array that points into ``body``
+    itself (short values inline, as the format requires), so Polars takes it without
+    copying: no per-segment Python objects and no second copy of the text. The work is
+    done in blocks of a few MB on two threads (NumPy releases the GIL), which keeps the
+    temporaries in cache. Line breaks after a terminator are skipped at the start of the
+    next segment; when the terminator is LF, a CR before it ends an (empty) extra element.
+    """
+    if len(body) > _MAX_BYTES:
+        raise _syntax(file_name, "file is larger than 2 GiB: split it into several files")
+    sep, term = ord(delims.element), ord(delims.segment)
+    cr_is_boundary = term == 0x0A and body.find(b"\r") >= 0
+    buf = body + b"\x00" * 16  # room to read 12 bytes past any element start
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    n_bytes = len(body)
+    blocks = [(lo, min(lo + _BLOCK, n_bytes)) for lo in range(0, n_bytes, _BLOCK)]
+
+    def boundaries(block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = block
+        chunk = arr[lo:hi]
+        mask = chunk == sep
+        is_term = chunk == term
+        mask |= is_term
+        if cr_is_boundary:
+            mask |= chunk == 0x0D
+        pos = np.flatnonzero(mask)
+        return pos + lo, is_term[pos]
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        found = list(pool.map(boundaries, blocks))
+    counts = np.array([len(p) for p, _ in found], dtype=np.int64)
+    term_flags = np.concatenate([t for _, t in found]) if found else np.zeros(0, dtype=bool)
+    term_rank = np.flatnonzero(term_flags)
+    if len(term_rank) == 0:
+        raise _syntax(file_name, "no segment terminator after the ISA segment (truncated file)")
+    last_term = _last_terminator(found, term)
+    if body[last_term + 1 :].strip(_WS):
+        tail = body[last_term + 1 :].strip(_WS)[:60].decode("utf-8", "replace")
+        raise _syntax(
+            file_name,
+            f"file ends inside a segment: {tail!r} has no segment terminator (truncated file)",
+        )
+    n_elements = int(term_rank[-1]) + 1
+    n_segments = len(term_rank)
+    seg_off = np.empty(n_segments + 1, dtype=np.int64)
+    seg_off[0] = 0
+    seg_off[1:] = term_rank
+    seg_off[1:] += 1
+    # A segment starts right after a terminator: mark those elements.
+    seg_first = np.zeros(n_elements + 1, dtype=bool)
+    seg_first[seg_off] = True
+    first_base = np.concatenate([[0], np.cumsum(counts)])
+
+    views = np.empty((n_elements, 2), dtype=np.uint64)
+    seg_start_byte = np.empty(n_segments, dtype=np.int64)
+
+    def build(k: int) -> None:
+        e0 = int(first_base[k])
+        e1 = min(int(first_base[k + 1]), n_elements)
+        if e1 <= e0:
+            return
+        ends = found[k][0][: e1 - e0]
+        starts = np.empty(e1 - e0, dtype=np.int64)
+        starts[1:] = ends[:-1]
+        starts[1:] += 1
+        starts[0] = (
+            int(found[k - 1][0][-1]) + 1 if k > 0 and found[k - 1][0].size else _prev_end(found, k)
+        )
+        # Line breaks after a terminator belong to no segment: skip them.
+        heads = np.flatnonzero(seg_first[e0:e1])
+        for _ in range(4):
+            if heads.size == 0:
+                break
+            c = arr[starts[heads]]
+            skip = (c == 0x0D) | (c == 0x0A)
+            heads = heads[skip]
+            starts[heads] += 1
+        firsts = np.flatnonzero(seg_first[e0:e1])
+        seg_start_byte[np.searchsorted(seg_off, e0) + np.arange(firsts.size)] = starts[firsts]
+        _string_views(buf, starts, ends - starts, views[e0:e1])
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        list(pool.map(build, range(len(found))))
+
+    values = pa.Array.from_buffers(
+        pa.string_view(), n_elements, [None, pa.py_buffer(views), pa.py_buffer(buf)]
+    )
+    lists = pa.LargeListArray.from_arrays(
+        pa.Array.from_buffers(pa.int64(), n_segments + 1, [None, pa.py_buffer(seg_off)]), values
+    )
+    first_words = views[seg_off[:-1], 0]
+    frame = pl.DataFrame(
+        {
+            "segment_index": pl.Series(np.arange(1, n_segments + 1, dtype=np.int64)),
+            "byte_offset": pl.Series(seg_start_byte + start),
+            "segment_id": _segment_ids(first_words),
+            "elements": pl.Series(lists),
+        }
+    )
+    # Blank pieces between two terminators ("~~", "~\n~") are not segments.
+    empty = (first_words & np.uint64(0xFFFFFFFF) == 0) & (np.diff(seg_off) == 1)
+    if empty.any():
+        frame = frame.filter(~pl.Series(empty)).with_columns(
+            segment_index=pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+        )
+    return frame
+
+
+def _segment_ids(first_words: np.ndarray) -> pl.Series:
+    """Segment ids from the first view word of each segment (length | first 4 bytes << 32).
+
+    Decoding only the distinct words keeps this off the per-segment path. Words that are
+    not a valid id (2-3 upper-case letters or digits) map to null; the caller reports them.
+    """
+    keys = pl.Series("segment_id", first_words)
+    distinct = keys.unique().to_list()
+    old: list[int] = []
+    new: list[str] = []
+    for word in distinct:
+        length = word & 0xFFFFFFFF
+        if length in (2, 3):
+            text = (word >> 32).to_bytes(4, "little")[:length].decode("latin-1")
+            if _SEGMENT_ID.fullmatch(text):
+                old.append(word)
+                new.append(text)
+    return keys.replace_strict(old, new, default=None, return_dtype=pl.String)
+
+
+def _prev_end(found: list[tuple[np.ndarray, np.ndarray]], k: int) -> int:
+    """Byte after the last boundary before block ``k`` (0 when there is none)."""
+    for j in range(k - 1, -1, -1):
+        if found[j][0].size:
+            return int(found[j][0][-1]) + 1
+    return 0
+
+
+def _last_terminator(found: list[tuple[np.ndarray, np.ndarray]], term: int) -> int:
+    for pos, is_term in reversed(found):
+        hits = np.flatnonzero(is_term)
+        if hits.size:
+            return int(pos[hits[-1]])
+    return -1
+
+
+def _string_views(buf: bytes, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+    """Write Arrow string-view structs (16 bytes each) for byte ranges of ``buf`` to ``out``.
+
+    Layout (little-endian): int32 length, then either the value inline (length <= 12,
+    zero-padded) or a 4-byte prefix, buffer index 0 and the int32 offset into ``buf``.
+    ``buf`` must extend at least 12 bytes past every start.
+    """
+    # Unaligned 8- and 4-byte words at every byte position of buf.
+    words8 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+    words4 = np.ndarray((len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
+    head = words8[starts]
+    head &= _MASK64[np.minimum(lengths, 8)]
+    tail = words4[starts + 8].astype(np.uint64)
+    tail &= _MASK32[np.clip(lengths - 8, 0, 4)]
+    lo = head & np.uint64(0xFFFFFFFF)
+    lo <<= np.uint64(32)
+    lo |= lengths.astype(np.uint64)
+    out[:, 0] = lo
+    hi = head
+    hi >>= np.uint64(32)
+    tail <<= np.uint64(32)
+    hi |= tail
+    long = lengths > 12
+    hi[long] = starts[long].astype(np.uint64) << np.uint64(32)
+    out[:, 1] = hi
+
+
+def _first_bad_segment_id(doc: X12Document) -> InputError | None:
+    bad = doc.segments.filter(pl.col("segment_id").is_null()).head(1)
+    if bad.height == 0:
+        return None
+    idx, sid = int(bad["segment_index"][0]), str(bad["elements"][0][0])
+    if sid.startswith("ISA"):
+        reason = "an interchange uses other delimiters than the first one (not supported)"
+    elif sid == "":
+        reason = "segment has no segment id (it starts with the element separator)"
+    else:
+        reason = f"bad segment id {sid[:20]!r}: expected 2-3 upper-case letters or digits"
+    return doc.error(X12SyntaxError, idx, reason, "X12 segment syntax")
+
+
+# --------------------------------------------------------------------------- envelopes
+
+
+def _validate_envelopes(
+    doc: X12Document, syntax_error: InputError | None
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Check nesting, counts and control numbers; number the transaction sets.
+
+    Only the envelope segments are walked in Python (a few per transaction set); the
+    per-segment work (which transaction a segment is in, strays outside ST..SE) is columnar.
+    Of all problems found (including ``syntax_error``), the one earliest in the file is
+    raised, so the reason names the first thing a person would trip over.
+    """
+    seg = doc.segments
+    sid = seg["segment_id"]
+    is_st = sid == "ST"
+    is_se = sid == "SE"
+    st_count = is_st.cum_sum()
+    se_before = is_se.cum_sum() - is_se.cast(pl.UInt32)
+    inside = st_count > se_before
+    stray = seg.filter(~inside & ~sid.is_in(ENVELOPE_IDS) & sid.is_not_null())
+    first_stray = int(stray["segment_index"][0]) if stray.height else None
+
+    env = seg.filter(sid.is_in(ENVELOPE_IDS)).select(
+        "segment_index",
+        "segment_id",
+        *[
+            pl.col("elements").list.get(k, null_on_oob=True).alias(f"e{k}")
+            for k in (1, 2, 3, 6, 8, 13, 15)
+        ],
+    )
+    rows: list[dict[str, object]] = []
+    problem: tuple[int, str, str] | None = None
+    state = "outside"  # outside → isa → gs → st
+    isa: dict[str, object] = {}
+    gs: dict[str, object] = {}
+    st: dict[str, object] = {}
+    n_interchanges = 0
+    last_index = int(seg["segment_index"][-1])
+
+    def fail(idx: int, reason: str, rule: str) -> tuple[int, str, str]:
+        return (idx, reason, rule)
+
+    for idx, s, e1, e2, e3, e6, e8, e13, e15 in env.iter_rows():
+        if s == "ISA":
+            if state != "outside":
+                problem = fail(
+                    idx, "ISA before the previous interchange ended (no IEA)", "X12 ISA/IEA"
+                )
+                break
+            n_interchanges += 1
+            isa = {
+                "index": idx,
+                "control": (e13 or "").strip(),
+                "sender": (e6 or "").strip(),
+                "receiver": (e8 or "").strip(),
+                "usage": (e15 or "").strip(),
+                "groups": 0,
+                "interchange_index": n_interchanges,
+            }
+            state = "isa"
+        elif s == "GS":
+            if state != "isa":
+                problem = fail(idx, f"GS where {_expected(state)} was expected", "X12 GS/GE")
+                break
+            isa["groups"] = int(isa["groups"]) + 1  # type: ignore[call-overload]
+            gs = {
+                "index": idx,
+                "control": (e6 or "").strip(),
+                "functional_id": e1,
+                "version": e8,
+                "sets": 0,
+            }
+            state = "gs"
+        elif s == "ST":
+            if state != "gs":
+                problem = fail(idx, f"ST where {_expected(state)} was expected", "X12 ST/SE")
+                break
+            gs["sets"] = int(gs["sets"]) + 1  # type: ignore[call-overload]
+            st = {"index": idx, "control": (e2 or "").strip(), "set_id": e1, "reference": e3}
+            state = "st"
+        elif s == "SE":
+            if state != "st":
+                problem = fail(idx, f"SE where {_expected(state)} was expected", "X12 ST/SE")
+                break
+            count = idx - int(st["index"]) + 1  # type: ignore[call-overload]
+            if (e2 or "").strip() != st["control"]:
+                problem = fail(
+                    idx,
+                    f"SE02 {e2!r} does not match ST02 {st['control']!r}",
+                    "X12 ST02 = SE02",
+                )
+                break
+            if not (e1 or "").strip().isdigit() or int(e1) != count:  # type: ignore[arg-type]
+                problem = fail(
+                    idx,
+                    f"SE01 says {e1!r} segments but the transaction set has {count} (ST to SE)",
+                    "X12 SE01 segment count",
+                )
+                break
+            rows.append(
+                {
+                    "transaction_index": len(rows) + 1,
+                    "interchange_index": isa["interchange_index"],
+                    "interchange_control_number": isa["control"],
+                    "group_control_number": gs["control"],
+                    "transaction_control_number": st["control"],
+                    "functional_id": gs["functional_id"],
+                    "version": gs["version"],
+                    "transaction_set_id": st["set_id"],
+                    "implementation_reference": st["reference"],
+                    "sender_id": isa["sender"],
+                    "receiver_id": isa["receiver"],
+                    "usage_indicator": isa["usage"],
+                    "st_segment_index": st["index"],
+                    "se_segment_index": idx,
+                }
+            )
+            state = "gs"
+        elif s == "GE":
+            if state != "gs":
+                problem = fail(idx, f"GE where {_expected(state)} was expected", "X12 GS/GE")
+                break
+            if (e2 or "").strip() != gs["control"]:
+                problem = fail(
+                    idx, f"GE02 {e2!r} does not match GS06 {gs['control']!r}", "X12 GS06 = GE02"
+                )
+                break
+            if not (e1 or "").strip().isdigit() or int(e1) != gs["sets"]:  # type: ignore[arg-type]
+                problem = fail(
+                    idx,
+                    f"GE01 says {e1!r} transaction sets but the group has {gs['sets']}",
+                    "X12 GE01 transaction set count",
+                )
+                break
+            state = "isa"
+        else:  # IEA
+            if state != "isa":
+                problem = fail(idx, f"IEA where {_expected(state)} was expected", "X12 ISA/IEA")
+                break
+            if (e2 or "").strip() != isa["control"]:
+                problem = fail(
+                    idx,
+                    f"IEA02 {e2!r} does not match ISA13 {isa['control']!r}",
+                    "X12 ISA13 = IEA02",
+                )
+                break
+            if not (e1 or "").strip().isdigit() or int(e1) != isa["groups"]:  # type: ignore[arg-type]
+                problem = fail(
+                    idx,
+                    f"IEA01 says {e1!r} functional groups but the interchange has {isa['groups']}",
+                    "X12 IEA01 group count",
+                )
+                break
+            state = "outside"
+    if problem is None and state != "outside":
+        problem = fail(
+            last_index,
+            f"file ends before the interchange is closed: {_expected(state)} missing (truncated file)",
+            "X12 ISA/IEA",
+        )
+    found: list[InputError] = []
+    if syntax_error is not None:
+        found.append(syntax_error)
+    if first_stray is not None:
+        found.append(
+            doc.error(
+                EnvelopeError,
+                first_stray,
+                "segment outside a transaction set (not between ST and SE)",
+                "X12 envelope nesting",
+            )
+        )
+    if problem is not None:
+        found.append(doc.error(EnvelopeError, *problem))
+    if found:
+        raise min(found, key=lambda e: e.segment_index or 0)
+
+    transactions = pl.DataFrame(rows, schema=_TRANSACTION_SCHEMA)
+    transaction_index = (
+        pl.DataFrame({"inside": inside, "n": st_count})
+        .select(
+            pl.when(pl.col("inside")).then(pl.col("n")).cast(pl.Int32).alias("transaction_index")
+        )
+        .to_series()
+    )
+    return transactions, transaction_index
+
+
+def _expected(state: str) -> str:
+    return {
+        "outside": "ISA",
+        "isa": "GS or IEA",
+        "gs": "ST or GE",
+        "st": "SE",
+    }[state]
+
+
+_TRANSACTION_SCHEMA: dict[str, pl.DataType] = {
+    "transaction_index": pl.Int32(),
+    "interchange_index": pl.Int32(),
+    "interchange_control_number": pl.String(),
+    "group_control_number": pl.String(),
+    "transaction_control_number": pl.String(),
+    "functional_id": pl.String(),
+    "version": pl.String(),
+    "transaction_set_id": pl.String(),
+    "implementation_reference": pl.String(),
+    "sender_id": pl.String(),
+    "receiver_id": pl.String(),
+    "usage_indicator": pl.String(),
+    "st_segment_index": pl.Int64(),
+    "se_segment_index": pl.Int64(),
+}
