@@ -30,14 +30,36 @@ def main() -> None:
 
 
 @main.command("generate")
-@click.option("--preset", type=click.Choice(list(PRESETS)), default="demo", show_default=True, help="Practice size.")
-@click.option("--providers", type=click.IntRange(1, 2000), help="Override the preset's provider count.")
-@click.option("--locations", type=click.IntRange(1, 100), help="Override the preset's location count.")
-@click.option("--months", type=click.IntRange(1, 120), help="Override the preset's number of months.")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d", "%Y-%m"]), help="First month simulated (YYYY-MM).")
+@click.option(
+    "--preset",
+    type=click.Choice(list(PRESETS)),
+    default="demo",
+    show_default=True,
+    help="Practice size.",
+)
+@click.option(
+    "--providers", type=click.IntRange(1, 2000), help="Override the preset's provider count."
+)
+@click.option(
+    "--locations", type=click.IntRange(1, 100), help="Override the preset's location count."
+)
+@click.option(
+    "--months", type=click.IntRange(1, 120), help="Override the preset's number of months."
+)
+@click.option(
+    "--start", type=click.DateTime(["%Y-%m-%d", "%Y-%m"]), help="First month simulated (YYYY-MM)."
+)
 @click.option("--seed", type=int, help="Random seed; the same seed gives byte-identical files.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Landing folder [default: $RCM_DATA_DIR/landing].")
-@click.option("--truth", type=click.Path(file_okay=False, path_type=Path), help="Truth ledger folder [default: $RCM_DATA_DIR/truth].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Landing folder [default: $RCM_DATA_DIR/landing].",
+)
+@click.option(
+    "--truth",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Truth ledger folder [default: $RCM_DATA_DIR/truth].",
+)
 def generate_cmd(
     preset: str,
     providers: int | None,
@@ -50,7 +72,9 @@ def generate_cmd(
 ) -> None:
     """Generate a synthetic family practice: 837P, 835 and CSV extracts plus a truth ledger."""
     first = date(start.year, start.month, 1) if start is not None else None  # type: ignore[attr-defined]
-    cfg = preset_config(preset, providers=providers, locations=locations, months=months, start=first, seed=seed)
+    cfg = preset_config(
+        preset, providers=providers, locations=locations, months=months, start=first, seed=seed
+    )
     run_generate(cfg, out or data_dir() / "landing", truth or data_dir() / "truth")
 
 
@@ -60,7 +84,13 @@ def run_generate(cfg: GeneratorConfig, landing: Path, truth: Path) -> None:
         f"{cfg.months} months from {cfg.start:%Y-%m}, seed {cfg.seed}"
     )
     started = time.perf_counter()
-    with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("starting", total=len(STEPS))
 
         def step(name: str) -> None:

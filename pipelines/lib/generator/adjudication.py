@@ -21,6 +21,7 @@ Events dated after the period's end are not emitted: those claims are still pend
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ from pipelines.lib.generator.catalogue import (
     LINE_LEVEL_CAUSES,
     SPEC_BY_ID,
     SUPPLEMENT_PAYER,
+    PayerSpec,
 )
 from pipelines.lib.generator.coding import Coding
 from pipelines.lib.generator.config import GeneratorConfig
@@ -61,6 +63,12 @@ class Lifecycle:
     coverages: pl.DataFrame  # population coverages plus coverage found on re-bill
     claims_truth: pl.DataFrame  # one row per claim: root cause, follow-up, dates
     adjudications: pl.DataFrame  # one row per CLP with its kind and dates (truth)
+
+
+def payer_attr(payer_ids: np.ndarray, attr: Callable[[PayerSpec], float]) -> np.ndarray:
+    """A payer attribute for each element of ``payer_ids``, vectorised."""
+    unique, inverse = np.unique(np.asarray(payer_ids, dtype=str), return_inverse=True)
+    return np.array([attr(SPEC[p]) for p in unique])[inverse]
 
 
 def _next_run(ready: np.ndarray, payer: np.ndarray) -> np.ndarray:
@@ -103,7 +111,7 @@ def simulate_lifecycle(
     lag = 1 + rng.poisson(r.mean_charge_lag_days - 1, n)
     lag = np.where(rng.random(n) < 0.03, lag + rng.integers(8, 30, n), lag)  # coding backlog
     # ---- 2. first-pass outcome and root cause
-    denial_factor = np.array([SPEC[p].denial_factor for p in payer])
+    denial_factor = payer_attr(payer, lambda p: p.denial_factor)
     u = rng.random(n)
     claim_denied = u < r.claim_denial_rate * denial_factor
     line_denied = (~claim_denied) & (u < (r.claim_denial_rate + r.line_denial_rate) * denial_factor)
@@ -112,16 +120,10 @@ def simulate_lifecycle(
     line_causes = np.array([CAUSES.index(c) for c in LINE_LEVEL_CAUSES])
     cause_idx = np.where(line_denied, line_causes[rng.integers(0, len(line_causes), n)], cause_idx)
     # Claims from a provider in the first 60 days after joining meet credentialing denials
-    prov_start = dict(
-        zip(pop.providers["provider_id"], to_ordinals(pop.providers["start_date"]), strict=True)
-    )
-    new_prov = (
-        np.array(
-            [service[i] - prov_start[p] < 60 for i, p in enumerate(enc["provider_id"].to_numpy())]
-        )
-        if n
-        else np.zeros(0, bool)
-    )
+    prov_ids = pop.providers["provider_id"].to_numpy().astype(str)  # sorted P001, P002, ...
+    prov_start = to_ordinals(pop.providers["start_date"])
+    which = np.searchsorted(prov_ids, enc["provider_id"].to_numpy().astype(str))
+    new_prov = service - prov_start[which] < 60
     cred = new_prov & (rng.random(n) < 0.5) & (payer != "MCDST")
     claim_denied |= cred
     line_denied &= ~cred
@@ -140,21 +142,19 @@ def simulate_lifecycle(
     fu = fu.astype(str)
     # The exact CARC: PR-204 only when the balance goes to the patient
     code_choice = rng.integers(0, 10, n)
-    carc = np.empty(n, dtype=object)
+    d_group = np.full(n, "", dtype=object)
+    d_carc = np.full(n, "", dtype=object)
+    d_rarc = np.full(n, "", dtype=object)
     for c in CAUSES:
-        opts = DENIAL_CAUSES[c][1]
+        opts = np.array(
+            [(g, carc, rarc or "") for g, carc, rarc in DENIAL_CAUSES[c][1]], dtype=object
+        )
         m = cause == c
-        if c == "non_covered":
-            carc[m] = np.where(fu[m] == "patient", 0, 1)
-        else:
-            carc[m] = code_choice[m] % len(opts)
-    denial_code = [
-        DENIAL_CAUSES[c][1][int(k)] if c else ("", "", None)
-        for c, k in zip(cause, carc, strict=True)
-    ]
-    d_group = np.array([d[0] for d in denial_code])
-    d_carc = np.array([d[1] for d in denial_code])
-    d_rarc = np.array([d[2] or "" for d in denial_code])
+        pick = (
+            np.where(fu[m] == "patient", 0, 1) if c == "non_covered" else code_choice[m] % len(opts)
+        )
+        d_group[m], d_carc[m], d_rarc[m] = opts[pick, 0], opts[pick, 1], opts[pick, 2]
+    d_group, d_carc, d_rarc = d_group.astype(str), d_carc.astype(str), d_rarc.astype(str)
 
     # Which line a line-level denial hits: the last line (add-ons are what payers deny)
     n_lines = lines.group_by("claim_id", maintain_order=True).agg(pl.len())["len"].to_numpy()
@@ -164,8 +164,8 @@ def simulate_lifecycle(
     line_denied &= n_lines > 1
 
     # ---- adjudication timeline
-    lag_min = np.array([SPEC[p].lag_days[0] for p in payer])
-    lag_mean = np.array([SPEC[p].lag_days[1] for p in payer])
+    lag_min = payer_attr(payer, lambda p: p.lag_days[0])
+    lag_mean = payer_attr(payer, lambda p: p.lag_days[1])
     received = submit + 1
     ready1 = received + lag_min + rng.poisson(lag_mean)
     pay1 = _next_run(ready1, payer)
@@ -329,8 +329,7 @@ def simulate_lifecycle(
     )
     sub(rebill, 2, "1", "P", "rebill_payer", "rebill_coverage", "resubmit", ref=False)
     rebill_pay = _next_run(
-        rebill["received2"].to_numpy()
-        + np.array([SPEC[p].lag_days[0] for p in rb_payer], dtype=np.int64),
+        rebill["received2"].to_numpy() + payer_attr(rb_payer, lambda p: p.lag_days[0]),
         rb_payer,
     )
     rebill = rebill.with_columns(pay2=pl.min_horizontal(pl.Series(rebill_pay), pl.col("pay1") + 55))
@@ -371,7 +370,7 @@ def simulate_lifecycle(
             _next_run(
                 dup["dup_submit"].to_numpy()
                 + 1
-                + np.array([SPEC[p].lag_days[0] for p in dup["payer_id"]], dtype=np.int64),
+                + payer_attr(dup["payer_id"].to_numpy(), lambda p: p.lag_days[0]),
                 dup["payer_id"].to_numpy(),
             )
         ),

@@ -10,18 +10,29 @@ import polars as pl
 from pipelines.lib.generator.tables import cents_to_text
 
 
-def _write_monthly(df: pl.DataFrame, date_col: str, folder: Path, stem: str, drop: tuple[str, ...] = ()) -> list[Path]:
+def _write_monthly(
+    df: pl.DataFrame, date_col: str, folder: Path, stem: str, drop: tuple[str, ...] = ()
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     keyed = df.with_columns(_month=pl.col(date_col).dt.strftime("%Y-%m"))
     for (month,), part in keyed.group_by("_month", maintain_order=True):
         path = folder / f"{stem}_{month}.csv"
-        part.drop("_month", *drop).write_csv(path, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d")
+        part.drop("_month", *drop).write_csv(
+            path, datetime_format="%Y-%m-%d %H:%M", date_format="%Y-%m-%d"
+        )
         paths.append(path)
     return paths
 
 
-def write_scheduling(appointments: pl.DataFrame, patients: pl.DataFrame, providers: pl.DataFrame, coverages: pl.DataFrame, start_month: str, out_dir: Path) -> list[Path]:
+def write_scheduling(
+    appointments: pl.DataFrame,
+    patients: pl.DataFrame,
+    providers: pl.DataFrame,
+    coverages: pl.DataFrame,
+    start_month: str,
+    out_dir: Path,
+) -> list[Path]:
     """appointments_YYYY-MM.csv by appointment month; patients_YYYY-MM.csv with the
     patients registered that month (the first file also holds the existing roster)."""
     folder = out_dir / "scheduling"
@@ -34,11 +45,22 @@ def write_scheduling(appointments: pl.DataFrame, patients: pl.DataFrame, provide
             visit_type="visit_type", status="status", rescheduled_to="rescheduled_to",
         )
     )  # fmt: skip
-    primary = coverages.filter(pl.col("priority") == 1).sort("start_date").group_by("patient_id").agg(
-        primary_payer_id=pl.col("payer_id").first(), primary_member_id=pl.col("member_id").first()
+    primary = (
+        coverages.filter(pl.col("priority") == 1)
+        .sort("start_date")
+        .group_by("patient_id")
+        .agg(
+            primary_payer_id=pl.col("payer_id").first(),
+            primary_member_id=pl.col("member_id").first(),
+        )
     )
-    secondary = coverages.filter(pl.col("priority") == 2).group_by("patient_id").agg(
-        secondary_payer_id=pl.col("payer_id").first(), secondary_member_id=pl.col("member_id").first()
+    secondary = (
+        coverages.filter(pl.col("priority") == 2)
+        .group_by("patient_id")
+        .agg(
+            secondary_payer_id=pl.col("payer_id").first(),
+            secondary_member_id=pl.col("member_id").first(),
+        )
     )
     roster = (
         patients.join(providers.select(pcp_provider_id="provider_id", pcp_npi="npi"), on="pcp_provider_id")
@@ -53,7 +75,9 @@ def write_scheduling(appointments: pl.DataFrame, patients: pl.DataFrame, provide
         )
     )  # fmt: skip
     paths = _write_monthly(appts, "appointment_start", folder, "appointments")
-    paths += _write_monthly(roster, "registered_month", folder, "patients", drop=("registered_month",))
+    paths += _write_monthly(
+        roster, "registered_month", folder, "patients", drop=("registered_month",)
+    )
     return paths
 
 

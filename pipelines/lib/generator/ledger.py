@@ -38,10 +38,18 @@ class Ledger:
 
 
 def _is_contractual() -> pl.Expr:
-    return pl.any_horizontal([(pl.col("group") == g) & (pl.col("reason") == r) for g, r in CONTRACTUAL])
+    return pl.any_horizontal(
+        [(pl.col("group") == g) & (pl.col("reason") == r) for g, r in CONTRACTUAL]
+    )
 
 
-def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointments: pl.DataFrame, patient_payments: pl.DataFrame) -> Ledger:
+def build_ledger(
+    cfg: GeneratorConfig,
+    coding: Coding,
+    lc: Lifecycle,
+    appointments: pl.DataFrame,
+    patient_payments: pl.DataFrame,
+) -> Ledger:
     end = cfg.end
     adj = lc.adjudications
     truth = lc.claims_truth
@@ -50,12 +58,22 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
 
     # Adjustments, one row per CAS amount, with the claim and line they belong to
     keys = adj.select("payment_id", "clp_seq", "claim_id", "adj_seq", "kind", "payment_date")
-    cas = lc.remit_line_adjustments.join(keys, on=["payment_id", "clp_seq"]).rename({"svc_seq": "line_no"})
+    cas = lc.remit_line_adjustments.join(keys, on=["payment_id", "clp_seq"]).rename(
+        {"svc_seq": "line_no"}
+    )
     rl = lc.remit_lines.join(keys, on=["payment_id", "clp_seq"]).rename({"svc_seq": "line_no"})
 
     # Denial outcome and write-off (policy: no successful follow-up within N days)
-    first = adj.filter(pl.col("adj_seq") == 1).select("claim_id", first_kind="kind", first_pay_date="payment_date", first_status="status")
-    later_paid = adj.filter((pl.col("adj_seq") > 1) & pl.col("kind").is_in(["pay"]) & (pl.col("paid_cents") > 0)).select("claim_id").unique()
+    first = adj.filter(pl.col("adj_seq") == 1).select(
+        "claim_id", first_kind="kind", first_pay_date="payment_date", first_status="status"
+    )
+    later_paid = (
+        adj.filter(
+            (pl.col("adj_seq") > 1) & pl.col("kind").is_in(["pay"]) & (pl.col("paid_cents") > 0)
+        )
+        .select("claim_id")
+        .unique()
+    )
     wo_days = cfg.realism.writeoff_after_days
     t = (
         truth.join(first, on="claim_id", how="left")
@@ -77,7 +95,9 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
         .group_by("claim_id").agg(denied_cents=pl.col("amount_cents").sum())
     )  # fmt: skip
     t = t.join(denied_amount, on="claim_id", how="left").with_columns(
-        denial_writeoff_cents=pl.when(pl.col("denial_outcome") == "written_off").then(pl.col("denied_cents").fill_null(0)).otherwise(0)
+        denial_writeoff_cents=pl.when(pl.col("denial_outcome") == "written_off")
+        .then(pl.col("denied_cents").fill_null(0))
+        .otherwise(0)
     )
 
     money = (
@@ -90,16 +110,37 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
     )  # fmt: skip
     adj_money = cas.group_by("claim_id").agg(
         contractual_cents=pl.col("amount_cents").filter(_is_contractual()).sum(),
-        primary_pr_cents=pl.col("amount_cents").filter((pl.col("group") == "PR") & pl.col("kind").is_in(PRIMARY_KINDS)).sum(),
+        primary_pr_cents=pl.col("amount_cents")
+        .filter((pl.col("group") == "PR") & pl.col("kind").is_in(PRIMARY_KINDS))
+        .sum(),
     )
-    pp = patient_payments.group_by("encounter_id").agg(patient_paid_cents=pl.col("amount_cents").sum()).rename({"encounter_id": "claim_id"})
-    first_paid = adj.filter(pl.col("paid_cents") > 0).group_by("claim_id").agg(first_payment_date=pl.col("payment_date").min())
-    enc = coding.encounters.select("claim_id", "patient_id", "provider_id", "location_id", "service_date", "visit_type")
-    charges = lines.group_by("claim_id").agg(charges_cents=pl.col("charge_cents").sum(), line_count=pl.len())
-    final_payer = adj.filter(pl.col("kind").is_in(["pay", "deny_claim", "deny_line"])).sort("adj_seq").group_by("claim_id").agg(final_payer_id=pl.col("payer_id").last())
+    pp = (
+        patient_payments.group_by("encounter_id")
+        .agg(patient_paid_cents=pl.col("amount_cents").sum())
+        .rename({"encounter_id": "claim_id"})
+    )
+    first_paid = (
+        adj.filter(pl.col("paid_cents") > 0)
+        .group_by("claim_id")
+        .agg(first_payment_date=pl.col("payment_date").min())
+    )
+    enc = coding.encounters.select(
+        "claim_id", "patient_id", "provider_id", "location_id", "service_date", "visit_type"
+    )
+    charges = lines.group_by("claim_id").agg(
+        charges_cents=pl.col("charge_cents").sum(), line_count=pl.len()
+    )
+    final_payer = (
+        adj.filter(pl.col("kind").is_in(["pay", "deny_claim", "deny_line"]))
+        .sort("adj_seq")
+        .group_by("claim_id")
+        .agg(final_payer_id=pl.col("payer_id").last())
+    )
     reversed_ = adj.filter(pl.col("kind") == "reversal").select("claim_id").unique()
 
-    payer_class = pl.col("payer_id").replace_strict({k: v.payer_class for k, v in SPEC_BY_ID.items()})
+    payer_class = pl.col("payer_id").replace_strict(
+        {k: v.payer_class for k, v in SPEC_BY_ID.items()}
+    )
     claims = (
         t.drop("first_payment_date")
         .join(enc, on="claim_id")
@@ -145,14 +186,23 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
 
     line_money = rl.group_by("claim_id", "line_no").agg(
         payer_paid_cents=pl.col("paid_cents").sum(),
-        allowed_cents=pl.col("allowed_cents").filter(pl.col("kind").is_in(PRIMARY_KINDS)).fill_null(0).sum(),
+        allowed_cents=pl.col("allowed_cents")
+        .filter(pl.col("kind").is_in(PRIMARY_KINDS))
+        .fill_null(0)
+        .sum(),
     )
     line_adj = cas.group_by("claim_id", "line_no").agg(
         contractual_cents=pl.col("amount_cents").filter(_is_contractual()).sum(),
-        primary_pr_cents=pl.col("amount_cents").filter((pl.col("group") == "PR") & pl.col("kind").is_in(PRIMARY_KINDS)).sum(),
+        primary_pr_cents=pl.col("amount_cents")
+        .filter((pl.col("group") == "PR") & pl.col("kind").is_in(PRIMARY_KINDS))
+        .sum(),
         secondary_paid_cents=pl.lit(0),
     )
-    sec_line = rl.filter(pl.col("kind") == "secondary").group_by("claim_id", "line_no").agg(sec=pl.col("paid_cents").sum())
+    sec_line = (
+        rl.filter(pl.col("kind") == "secondary")
+        .group_by("claim_id", "line_no")
+        .agg(sec=pl.col("paid_cents").sum())
+    )
     claim_lines = (
         lines.select("claim_id", "line_no", "procedure", "family", "modifiers", "units", "charge_cents")
         .join(line_money, on=["claim_id", "line_no"], how="left")
@@ -164,12 +214,25 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
         .sort("claim_id", "line_no")
     )  # fmt: skip
 
-    adjustments = cas.select("claim_id", "line_no", "adj_seq", "payment_id", "clp_seq", "payment_date", "group", "reason", "amount_cents").sort(
-        "claim_id", "adj_seq", "line_no", "group", "reason"
+    adjustments = cas.select(
+        "claim_id",
+        "line_no",
+        "adj_seq",
+        "payment_id",
+        "clp_seq",
+        "payment_date",
+        "group",
+        "reason",
+        "amount_cents",
+    ).sort("claim_id", "adj_seq", "line_no", "group", "reason")
+    plb = lc.remit_plb.join(
+        lc.remit_payments.select("payment_id", "payer_id", "trace_number", "payment_date"),
+        on="payment_id",
     )
-    plb = lc.remit_plb.join(lc.remit_payments.select("payment_id", "payer_id", "trace_number", "payment_date"), on="payment_id")
     billed_pp = patient_payments.filter(pl.col("encounter_id").is_in(billed["claim_id"].implode()))
-    contractual = cas.filter(_is_contractual()).select("claim_id", day="payment_date", delta=-pl.col("amount_cents"))
+    contractual = cas.filter(_is_contractual()).select(
+        "claim_id", day="payment_date", delta=-pl.col("amount_cents")
+    )
     kpis = _kpis_monthly(cfg, claims, adj, contractual, billed_pp, appointments)
     return Ledger(
         claims=claims,
@@ -182,11 +245,18 @@ def build_ledger(cfg: GeneratorConfig, coding: Coding, lc: Lifecycle, appointmen
     )
 
 
-def _kpis_monthly(cfg: GeneratorConfig, claims: pl.DataFrame, adj: pl.DataFrame, contractual: pl.DataFrame, patient_payments: pl.DataFrame, appointments: pl.DataFrame) -> pl.DataFrame:
+def _kpis_monthly(
+    cfg: GeneratorConfig,
+    claims: pl.DataFrame,
+    adj: pl.DataFrame,
+    contractual: pl.DataFrame,
+    patient_payments: pl.DataFrame,
+    appointments: pl.DataFrame,
+) -> pl.DataFrame:
     """Headline KPIs per calendar month (definitions and date bases: README, "Truth ledger")."""
-    months = pl.DataFrame({"month": pl.date_range(cfg.start, cfg.end, interval="1mo", eager=True)}).with_columns(
-        month_end=pl.col("month").dt.month_end()
-    )
+    months = pl.DataFrame(
+        {"month": pl.date_range(cfg.start, cfg.end, interval="1mo", eager=True)}
+    ).with_columns(month_end=pl.col("month").dt.month_end())
     m = lambda col: pl.col(col).dt.truncate("1mo").alias("month")  # noqa: E731
 
     # Balance events per claim: + charge at service, − payer paid and contractual at
@@ -195,11 +265,17 @@ def _kpis_monthly(cfg: GeneratorConfig, claims: pl.DataFrame, adj: pl.DataFrame,
         [
             claims.select("claim_id", day="service_date", delta="charges_cents"),
             adj.select("claim_id", day="payment_date", delta=-pl.col("paid_cents")),
-            claims.filter(pl.col("writeoff_date").is_not_null()).select("claim_id", day="writeoff_date", delta=-pl.col("denial_writeoff_cents")),
-            patient_payments.select(claim_id="encounter_id", day="posted_date", delta=-pl.col("amount_cents")),
+            claims.filter(pl.col("writeoff_date").is_not_null()).select(
+                "claim_id", day="writeoff_date", delta=-pl.col("denial_writeoff_cents")
+            ),
+            patient_payments.select(
+                claim_id="encounter_id", day="posted_date", delta=-pl.col("amount_cents")
+            ),
         ]
     )
-    events = pl.concat([events, contractual]).join(claims.select("claim_id", "service_date"), on="claim_id")
+    events = pl.concat([events, contractual]).join(
+        claims.select("claim_id", "service_date"), on="claim_id"
+    )
     ar = (
         months.join(events, how="cross")
         .filter(pl.col("day") <= pl.col("month_end"))
@@ -208,7 +284,9 @@ def _kpis_monthly(cfg: GeneratorConfig, claims: pl.DataFrame, adj: pl.DataFrame,
         .group_by("month")
         .agg(
             ar_cents=pl.col("bal").sum(),
-            ar_over_90_cents=pl.col("bal").filter((pl.col("month_end") - pl.col("service_date")).dt.total_days() > 90).sum(),
+            ar_over_90_cents=pl.col("bal")
+            .filter((pl.col("month_end") - pl.col("service_date")).dt.total_days() > 90)
+            .sum(),
         )
     )
     charges_by_day = claims.group_by("service_date").agg(c=pl.col("charges_cents").sum())
@@ -229,45 +307,93 @@ def _kpis_monthly(cfg: GeneratorConfig, claims: pl.DataFrame, adj: pl.DataFrame,
         pos_cents=pl.col("amount_cents").filter(pl.col("channel") == "point_of_service").sum(),
         gross_patient_cents=pl.col("amount_cents").filter(pl.col("amount_cents") > 0).sum(),
     )
-    adjud = claims.filter(pl.col("denied_first_pass").is_not_null()).join(
-        adj.filter(pl.col("adj_seq") == 1).select("claim_id", "payment_date"), on="claim_id"
-    ).group_by(m("payment_date")).agg(
-        claims_adjudicated=pl.len(),
-        claims_denied=pl.col("denied_first_pass").sum(),
-        adjudicated_charges_cents=pl.col("charges_cents").sum(),
-        denied_charges_cents=pl.col("charges_cents").filter(pl.col("denied_first_pass")).sum(),
-        clean_claims=pl.col("clean_claim").sum(),
-        first_pass_resolved=pl.col("first_pass_resolved").sum(),
-        overturned=(pl.col("denial_outcome") == "overturned").sum(),
-        denials_resolved=pl.col("denial_outcome").is_in(["overturned", "written_off"]).sum(),
+    adjud = (
+        claims.filter(pl.col("denied_first_pass").is_not_null())
+        .join(adj.filter(pl.col("adj_seq") == 1).select("claim_id", "payment_date"), on="claim_id")
+        .group_by(m("payment_date"))
+        .agg(
+            claims_adjudicated=pl.len(),
+            claims_denied=pl.col("denied_first_pass").sum(),
+            adjudicated_charges_cents=pl.col("charges_cents").sum(),
+            denied_charges_cents=pl.col("charges_cents").filter(pl.col("denied_first_pass")).sum(),
+            clean_claims=pl.col("clean_claim").sum(),
+            first_pass_resolved=pl.col("first_pass_resolved").sum(),
+            overturned=(pl.col("denial_outcome") == "overturned").sum(),
+            denials_resolved=pl.col("denial_outcome").is_in(["overturned", "written_off"]).sum(),
+        )
     )
-    writeoffs = claims.filter(pl.col("writeoff_date").is_not_null()).group_by(m("writeoff_date")).agg(denial_writeoff_cents=pl.col("denial_writeoff_cents").sum())
-    submitted = claims.group_by(m("submit_date")).agg(charge_lag_days_avg=pl.col("charge_lag_days").mean())
-    first_payment = claims.filter(pl.col("first_payment_date").is_not_null()).group_by(m("first_payment_date")).agg(days_to_payment_avg=pl.col("days_to_payment").mean())
-    appts = appointments.filter(pl.col("status").is_in(["completed", "no_show"])).group_by(m("start_at")).agg(
-        appointments_due=pl.len(), no_shows=(pl.col("status") == "no_show").sum()
-    ).with_columns(pl.col("month").cast(pl.Date))
+    writeoffs = (
+        claims.filter(pl.col("writeoff_date").is_not_null())
+        .group_by(m("writeoff_date"))
+        .agg(denial_writeoff_cents=pl.col("denial_writeoff_cents").sum())
+    )
+    submitted = claims.group_by(m("submit_date")).agg(
+        charge_lag_days_avg=pl.col("charge_lag_days").mean()
+    )
+    first_payment = (
+        claims.filter(pl.col("first_payment_date").is_not_null())
+        .group_by(m("first_payment_date"))
+        .agg(days_to_payment_avg=pl.col("days_to_payment").mean())
+    )
+    appts = (
+        appointments.filter(pl.col("status").is_in(["completed", "no_show"]))
+        .group_by(m("start_at"))
+        .agg(appointments_due=pl.len(), no_shows=(pl.col("status") == "no_show").sum())
+        .with_columns(pl.col("month").cast(pl.Date))
+    )
 
     k = months
-    for part in (svc, ar, trailing, payer_pay, pat_pay, adjud, writeoffs, submitted, first_payment, appts):
+    for part in (
+        svc,
+        ar,
+        trailing,
+        payer_pay,
+        pat_pay,
+        adjud,
+        writeoffs,
+        submitted,
+        first_payment,
+        appts,
+    ):
         k = k.join(part, on="month", how="left")
     money_cols = [c for c in k.columns if c.endswith("_cents")]
     k = k.with_columns(pl.col(c).fill_null(0) for c in money_cols).with_columns(
-        pl.col(c).fill_null(0) for c in ["claims_count", "claims_adjudicated", "claims_denied", "clean_claims", "first_pass_resolved", "overturned", "denials_resolved", "appointments_due", "no_shows"]
+        pl.col(c).fill_null(0)
+        for c in [
+            "claims_count",
+            "claims_adjudicated",
+            "claims_denied",
+            "clean_claims",
+            "first_pass_resolved",
+            "overturned",
+            "denials_resolved",
+            "appointments_due",
+            "no_shows",
+        ]
     )
     div = lambda a, b: pl.when(b != 0).then(a / b).otherwise(None)  # noqa: E731
     return k.with_columns(
-        gross_collection_rate=div(pl.col("payer_payments_cents") + pl.col("patient_payments_cents"), pl.col("charges_cents")),
-        net_collection_rate=div(pl.col("cohort_paid_cents"), pl.col("charges_cents") - pl.col("cohort_contractual_cents")),
+        gross_collection_rate=div(
+            pl.col("payer_payments_cents") + pl.col("patient_payments_cents"),
+            pl.col("charges_cents"),
+        ),
+        net_collection_rate=div(
+            pl.col("cohort_paid_cents"),
+            pl.col("charges_cents") - pl.col("cohort_contractual_cents"),
+        ),
         days_in_ar=div(pl.col("ar_cents"), pl.col("charges_90d_cents") / 90),
         ar_over_90_pct=div(pl.col("ar_over_90_cents"), pl.col("ar_cents")),
         initial_denial_rate=div(pl.col("claims_denied"), pl.col("claims_adjudicated")),
-        initial_denial_rate_dollars=div(pl.col("denied_charges_cents"), pl.col("adjudicated_charges_cents")),
+        initial_denial_rate_dollars=div(
+            pl.col("denied_charges_cents"), pl.col("adjudicated_charges_cents")
+        ),
         clean_claim_rate=div(pl.col("clean_claims"), pl.col("claims_adjudicated")),
         first_pass_resolution_rate=div(pl.col("first_pass_resolved"), pl.col("claims_adjudicated")),
         denial_overturn_rate=div(pl.col("overturned"), pl.col("denials_resolved")),
-        denial_writeoff_pct=div(pl.col("denial_writeoff_cents"), pl.col("charges_cents") - pl.col("cohort_contractual_cents")),
+        denial_writeoff_pct=div(
+            pl.col("denial_writeoff_cents"),
+            pl.col("charges_cents") - pl.col("cohort_contractual_cents"),
+        ),
         pos_collection_share=div(pl.col("pos_cents"), pl.col("gross_patient_cents")),
         no_show_rate=div(pl.col("no_shows"), pl.col("appointments_due")),
     ).sort("month")
-

@@ -98,7 +98,9 @@ def simulate(cfg: GeneratorConfig, step: Step = lambda _: None) -> SimulatedPrac
     return SimulatedPractice(cfg, pop, appts, coding, lc, pp, ledger)
 
 
-def write_practice(sp: SimulatedPractice, landing_dir: Path, truth_dir: Path, step: Step = lambda _: None) -> GenerateSummary:
+def write_practice(
+    sp: SimulatedPractice, landing_dir: Path, truth_dir: Path, step: Step = lambda _: None
+) -> GenerateSummary:
     """Write the landing files and the ledger. The landing sub-folders and the truth folder
     are replaced, so a re-run leaves exactly one practice behind."""
     landing_dir = Path(landing_dir)
@@ -122,20 +124,28 @@ def write_practice(sp: SimulatedPractice, landing_dir: Path, truth_dir: Path, st
     return GenerateSummary(
         landing_dir=landing_dir,
         truth_dir=truth_dir,
-        files={"claims": len(claims), "remits": len(remits), "scheduling": len(sched), "payments": len(pays)},
+        files={
+            "claims": len(claims),
+            "remits": len(remits),
+            "scheduling": len(sched),
+            "payments": len(pays),
+        },
         rows={
             "appointments": sp.appointments.height,
             "claims (837P)": lc.claim_submissions.height,
             "claim lines (837P)": lc.submission_lines.height,
             "claim payments (835 CLP)": lc.remit_claims.height,
             "service lines (835 SVC)": lc.remit_lines.height,
-            "adjustments (835 CAS)": lc.remit_line_adjustments.height + lc.remit_claim_adjustments.height,
+            "adjustments (835 CAS)": lc.remit_line_adjustments.height
+            + lc.remit_claim_adjustments.height,
             "patient payments": sp.patient_payments.height,
         },
     )
 
 
-def generate(cfg: GeneratorConfig, landing_dir: Path, truth_dir: Path, step: Step = lambda _: None) -> GenerateSummary:
+def generate(
+    cfg: GeneratorConfig, landing_dir: Path, truth_dir: Path, step: Step = lambda _: None
+) -> GenerateSummary:
     """Simulate the practice and write it out."""
     return write_practice(simulate(cfg, step), landing_dir, truth_dir, step)
 
@@ -144,7 +154,8 @@ def _money_to_decimal(df: pl.DataFrame) -> pl.DataFrame:
     """``*_cents`` Int64 columns become exact DECIMAL(18,2) columns without the suffix."""
     cents = [c for c in df.columns if c.endswith("_cents")]
     return df.with_columns(
-        cents_to_text(pl.col(c)).cast(pl.Decimal(18, 2)).alias(c.removesuffix("_cents")) for c in cents
+        cents_to_text(pl.col(c)).cast(pl.Decimal(18, 2)).alias(c.removesuffix("_cents"))
+        for c in cents
     ).drop(cents)
 
 

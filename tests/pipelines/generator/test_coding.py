@@ -9,7 +9,9 @@ from pipelines.lib.generator.catalogue import PREVENTIVE_BANDS
 
 def test_preventive_code_matches_age_band(small_practice):
     sp = small_practice.practice
-    lines = sp.coding.lines.join(sp.coding.encounters.select("claim_id", "age", "is_new"), on="claim_id")
+    lines = sp.coding.lines.join(
+        sp.coding.encounters.select("claim_id", "age", "is_new"), on="claim_id"
+    )
     prev = lines.filter(pl.col("family") == "preventive")
     assert prev.height > 0
     for code, age, is_new in prev.select("procedure", "age", "is_new").iter_rows():
@@ -28,7 +30,10 @@ def test_modifier_25_only_with_preventive_same_day(small_practice):
 def test_g2211_only_with_office_em(small_practice):
     lines = small_practice.practice.coding.lines
     g = lines.filter(pl.col("procedure") == "G2211")["claim_id"].unique()
-    em = lines.filter(pl.col("family").is_in(["problem_new", "problem_est"]) & ~pl.col("modifiers").list.contains("25"))["claim_id"].unique()
+    em = lines.filter(
+        pl.col("family").is_in(["problem_new", "problem_est"])
+        & ~pl.col("modifiers").list.contains("25")
+    )["claim_id"].unique()
     assert g.len() > 0 and set(g) <= set(em)
 
 
@@ -43,7 +48,9 @@ def test_vaccine_products_come_with_administration(small_practice):
 def test_diagnoses_fit_preventive_visits(small_practice):
     sp = small_practice.practice
     dx1 = sp.coding.diagnoses.filter(pl.col("position") == 1)
-    prev = sp.coding.lines.filter((pl.col("family") == "preventive") & (pl.col("line_no") == 1)).join(dx1, on="claim_id")
+    prev = sp.coding.lines.filter(
+        (pl.col("family") == "preventive") & (pl.col("line_no") == 1)
+    ).join(dx1, on="claim_id")
     assert prev["code"].is_in(["Z0000", "Z0001", "Z00129", "Z00121"]).all()
 
 

@@ -27,7 +27,9 @@ def test_headline_rates_in_range(demo):
     whole = lambda num, den: k[num].sum() / k[den].sum()  # noqa: E731
     assert 0.05 <= whole("claims_denied", "claims_adjudicated") <= 0.12
     assert 0.05 <= whole("no_shows", "appointments_due") <= 0.10
-    ncr = s["cohort_paid_cents"].sum() / (s["charges_cents"].sum() - s["cohort_contractual_cents"].sum())
+    ncr = s["cohort_paid_cents"].sum() / (
+        s["charges_cents"].sum() - s["cohort_contractual_cents"].sum()
+    )
     assert 0.95 <= ncr <= 0.98
     assert 30 <= s["days_in_ar"].mean() <= 45
     assert s["days_in_ar"].min() >= 25 and s["days_in_ar"].max() <= 50
@@ -39,7 +41,9 @@ def _shares(lines: pl.DataFrame, codes: dict[str, float]) -> dict[str, float]:
     return {c: counts.get(c, 0) / em.height for c in codes}
 
 
-@pytest.mark.parametrize("benchmark", [EM_BENCHMARK_ESTABLISHED, EM_BENCHMARK_NEW], ids=["established", "new"])
+@pytest.mark.parametrize(
+    "benchmark", [EM_BENCHMARK_ESTABLISHED, EM_BENCHMARK_NEW], ids=["established", "new"]
+)
 def test_em_levels_near_benchmark(demo, benchmark):
     shares = _shares(demo.coding.lines, benchmark)
     for code, expected in benchmark.items():

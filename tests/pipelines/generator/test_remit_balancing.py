@@ -23,7 +23,11 @@ def test_service_lines_balance(remits):
     for r in remits:
         for c in r.claims:
             for ln in c["lines"]:
-                assert ln["charge"] - sum(a for _, _, a in ln["cas"]) == ln["paid"], (r.path.name, c["id"], ln)
+                assert ln["charge"] - sum(a for _, _, a in ln["cas"]) == ln["paid"], (
+                    r.path.name,
+                    c["id"],
+                    ln,
+                )
                 checked += 1
     assert checked > 1000
 
@@ -31,7 +35,9 @@ def test_service_lines_balance(remits):
 def test_claims_balance(remits):
     for r in remits:
         for c in r.claims:
-            cas = sum(a for _, _, a in c["cas"]) + sum(a for ln in c["lines"] for _, _, a in ln["cas"])
+            cas = sum(a for _, _, a in c["cas"]) + sum(
+                a for ln in c["lines"] for _, _, a in ln["cas"]
+            )
             assert c["charge"] - cas == c["paid"], (r.path.name, c["id"])
 
 
@@ -46,7 +52,9 @@ def test_remits_tie_to_ledger_per_claim(remits, small_practice):
     truth = pl.read_parquet(small_practice.truth / "claims.parquet")
     adjustments = pl.read_parquet(small_practice.truth / "adjustments.parquet")
     ledger_cas: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for claim_id, group, reason, amount in adjustments.select("claim_id", "group", "reason", "amount").iter_rows():
+    for claim_id, group, reason, amount in adjustments.select(
+        "claim_id", "group", "reason", "amount"
+    ).iter_rows():
         ledger_cas[claim_id][f"{group}-{reason}"] += amount
     paid = dict(truth.select("claim_id", "payer_paid").iter_rows())
     assert set(from_files) <= set(paid)
@@ -67,7 +75,10 @@ def test_plb_ties_to_ledger(remits, small_practice):
 
 def test_patient_payments_tie_to_ledger(small_practice):
     csv = pl.concat(
-        [pl.read_csv(p, schema_overrides={"amount": pl.String}) for p in sorted((small_practice.landing / "payments").glob("*.csv"))]
+        [
+            pl.read_csv(p, schema_overrides={"amount": pl.String})
+            for p in sorted((small_practice.landing / "payments").glob("*.csv"))
+        ]
     )
     total = sum((Decimal(a) for a in csv["amount"]), Decimal(0))
     ledger = pl.read_parquet(small_practice.truth / "patient_payments.parquet")
@@ -80,6 +91,8 @@ def test_ledger_money_identity(small_practice):
     """charges = payer paid + contractual + denial write-off + patient paid + balance."""
     c = pl.read_parquet(small_practice.truth / "claims.parquet")
     lhs = c["charges"]
-    rhs = c["payer_paid"] + c["contractual"] + c["denial_writeoff"] + c["patient_paid"] + c["balance"]
+    rhs = (
+        c["payer_paid"] + c["contractual"] + c["denial_writeoff"] + c["patient_paid"] + c["balance"]
+    )
     assert (lhs == rhs).all()
     assert c["charges"].dtype == pl.Decimal(18, 2)

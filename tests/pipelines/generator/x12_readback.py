@@ -33,12 +33,25 @@ def read_835(path: Path) -> Remit:
         if tag == "BPR":
             remit.bpr02 = Decimal(seg[2])
         elif tag == "CLP":
-            claim = {"id": seg[1], "status": seg[2], "charge": Decimal(seg[3]), "paid": Decimal(seg[4]), "cas": [], "lines": []}
+            claim = {
+                "id": seg[1],
+                "status": seg[2],
+                "charge": Decimal(seg[3]),
+                "paid": Decimal(seg[4]),
+                "cas": [],
+                "lines": [],
+            }
             remit.claims.append(claim)
             line = None
         elif tag == "SVC":
             assert claim is not None
-            line = {"code": seg[1].split(component)[1], "charge": Decimal(seg[2]), "paid": Decimal(seg[3]), "cas": [], "ref": None}
+            line = {
+                "code": seg[1].split(component)[1],
+                "charge": Decimal(seg[2]),
+                "paid": Decimal(seg[3]),
+                "cas": [],
+                "ref": None,
+            }
             claim["lines"].append(line)
         elif tag == "CAS":
             target = line if line is not None else claim
