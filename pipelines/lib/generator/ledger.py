@@ -276,19 +276,7 @@ def _kpis_monthly(
     events = pl.concat([events, contractual]).join(
         claims.select("claim_id", "service_date"), on="claim_id"
     )
-    ar = (
-        months.join(events, how="cross")
-        .filter(pl.col("day") <= pl.col("month_end"))
-        .group_by("month", "claim_id", "service_date", "month_end")
-        .agg(bal=pl.col("delta").sum())
-        .group_by("month")
-        .agg(
-            ar_cents=pl.col("bal").sum(),
-            ar_over_90_cents=pl.col("bal")
-            .filter((pl.col("month_end") - pl.col("service_date")).dt.total_days() > 90)
-            .sum(),
-        )
-    )
+    ar = _ar_by_month(months, events)
     charges_by_day = claims.group_by("service_date").agg(c=pl.col("charges_cents").sum())
     trailing = (
         months.join(charges_by_day, how="cross")
@@ -397,3 +385,41 @@ def _kpis_monthly(
         pos_collection_share=div(pl.col("pos_cents"), pl.col("gross_patient_cents")),
         no_show_rate=div(pl.col("no_shows"), pl.col("appointments_due")),
     ).sort("month")
+
+
+def _ar_by_month(months: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """A/R at each month end, and the part over 90 days from the service date.
+
+    A balance at month end M is the sum of a claim's events dated up to M. A claim counts as
+    over 90 days from the first month whose end is more than 90 days after its service date
+    (its ageing month). So both figures are sums over (event month, ageing month) cells with
+    both months up to M: a cumulative sum, not a per-claim walk."""
+    cells = (
+        events.with_columns(
+            event_month=pl.col("day").dt.truncate("1mo"),
+            ageing_month=(pl.col("service_date") + pl.duration(days=91)).dt.truncate("1mo"),
+        )
+        .with_columns(  # the ageing month is the one whose end is > 90 days after service
+            ageing_month=pl.when(
+                pl.col("ageing_month").dt.month_end() - pl.col("service_date")
+                > pl.duration(days=90)
+            )
+            .then(pl.col("ageing_month"))
+            .otherwise(pl.col("ageing_month").dt.offset_by("1mo"))
+        )
+        .group_by("event_month", "ageing_month")
+        .agg(delta=pl.col("delta").sum())
+    )
+    rows = []
+    for month in months["month"]:
+        upto = cells.filter(pl.col("event_month") <= month)
+        rows.append(
+            {
+                "month": month,
+                "ar_cents": upto["delta"].sum(),
+                "ar_over_90_cents": upto.filter(pl.col("ageing_month") <= month)["delta"].sum(),
+            }
+        )
+    return pl.DataFrame(
+        rows, schema={"month": pl.Date, "ar_cents": pl.Int64, "ar_over_90_cents": pl.Int64}
+    )
