@@ -325,8 +325,11 @@ def _render_claims(frames: dict[str, pl.DataFrame], of_pass) -> pl.DataFrame:
         ),
         c("remarks").list.eval(pl.lit("LQ*HE*") + pl.element() + pl.lit("~\n")).list.join(""),
     )
-    lines_per_claim = lines.group_by(claim_key, maintain_order=True).agg(
-        lines_block=line_block.str.join("")
+    # Render first, then aggregate: expressions inside agg() run group by group.
+    lines_per_claim = (
+        lines.select(*claim_key, block=line_block)
+        .group_by(claim_key, maintain_order=True)
+        .agg(lines_block=pl.col("block").str.join(""))
     )
 
     claim_cas = cas_segments(of_pass("remit_claim_adjustments"), claim_key)
@@ -428,8 +431,10 @@ def _render_claims(frames: dict[str, pl.DataFrame], of_pass) -> pl.DataFrame:
         ),
         c("lines_block"),
     )
-    return claims.group_by("payment_id", maintain_order=True).agg(
-        claims_block=claim_block.str.join("")
+    return (
+        claims.select("payment_id", block=claim_block)
+        .group_by("payment_id", maintain_order=True)
+        .agg(claims_block=pl.col("block").str.join(""))
     )
 
 
@@ -451,13 +456,12 @@ def _render_plb(practice: Practice, payments: pl.DataFrame, plb: pl.DataFrame) -
             chunk=pl.int_range(pl.len()).over("payment_id") // PLB_PAIRS,
         )
     )
-    segments = pairs.group_by(["payment_id", "chunk"], maintain_order=True).agg(
-        c("pair").str.join("*"),
-        period=c("payment_date").dt.year().first().cast(pl.Utf8) + pl.lit("1231"),
+    segments = (
+        pairs.group_by(["payment_id", "chunk"], maintain_order=True)
+        .agg(c("pair").str.join("*"), year=c("payment_date").dt.year().first())
+        .with_columns(plb=segment("PLB", practice.npi, c("year").cast(pl.Utf8) + "1231", c("pair")))
     )
-    return segments.group_by("payment_id", maintain_order=True).agg(
-        plb_block=segment("PLB", pl.lit(practice.npi), c("period"), c("pair")).str.join("")
-    )
+    return segments.group_by("payment_id", maintain_order=True).agg(plb_block=c("plb").str.join(""))
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import polars as pl
@@ -120,11 +122,12 @@ def write_837p_batches(
     control = start_control
     for dates in _date_passes(subs, claims_per_pass):
         rendered = _render_transactions(frames, dates, claims_per_st)
-        for (submit_date,), sets in rendered.group_by("submit_date", maintain_order=True):
+        sets = zip(rendered.get_column("submit_date"), rendered.get_column("body"), strict=True)
+        for submit_date, day_sets in groupby(sets, key=itemgetter(0)):
             created = datetime.combine(submit_date, batch_time)
             bodies = [
                 _transaction_header(practice, created, f"{control:09d}{i:04d}") + body
-                for i, body in enumerate(sets.get_column("body").to_list(), start=1)
+                for i, (_, body) in enumerate(day_sets, start=1)
             ]
             text = render_interchange(ic, bodies, control_number=control, created=created)
             path = claims_dir / f"837P_{d8(submit_date)}.837"
@@ -250,9 +253,11 @@ def _render_lines(subs: pl.DataFrame, lines: pl.DataFrame, prior_adj: pl.DataFra
             )
         ),
     )
-    return lines.group_by("submission_id", maintain_order=True).agg(
-        lines_block=block.str.join(""),
-        any_2430=has_2430.any(),
+    # Render first, then aggregate: expressions inside agg() run group by group.
+    return (
+        lines.select("submission_id", block=block, has_2430=has_2430)
+        .group_by("submission_id", maintain_order=True)
+        .agg(lines_block=pl.col("block").str.join(""), any_2430=pl.col("has_2430").any())
     )
 
 

@@ -194,8 +194,11 @@ def segment(tag: str, *elements: Element) -> pl.Expr:
 
 def procedure_composite(code: pl.Expr, modifiers: pl.Expr, qualifier: str = "HC") -> pl.Expr:
     """HC:code:mod1:mod2... (SV101, SVD03, SVC01) from a code and a list of modifiers."""
-    return pl.concat_list([pl.lit(qualifier), code, modifiers.fill_null([])]).list.join(
-        COMPONENT_SEP
+    with_modifiers = pl.when(modifiers.list.len() > 0).then(
+        pl.lit(COMPONENT_SEP) + modifiers.list.join(COMPONENT_SEP)
+    )
+    return pl.concat_str(
+        [pl.lit(qualifier + COMPONENT_SEP), code, with_modifiers], ignore_nulls=True
     )
 
 
