@@ -242,6 +242,7 @@ def simulate_lifecycle(
         received_col: str,
         pay_col: str,
         factor: pl.Expr | float = 1.0,
+        off_cycle: pl.Expr | bool = False,
     ) -> None:
         adj.append(
             df.select(
@@ -253,6 +254,7 @@ def simulate_lifecycle(
                 received=pl.col(received_col),
                 pay=pl.col(pay_col),
                 factor=factor if isinstance(factor, pl.Expr) else pl.lit(factor),
+                off_cycle=off_cycle if isinstance(off_cycle, pl.Expr) else pl.lit(off_cycle),
             )
         )
 
@@ -352,8 +354,27 @@ def simulate_lifecycle(
         ),
         factor=pl.Series(rng.choice([0.9, 0.95, 1.04, 1.08], size=rev.height)),
     )
-    adjud(rev, 3, "reversal", "payer_id", "coverage_id", "received", "pay_rev")
-    adjud(rev, 4, "pay", "payer_id", "coverage_id", "received", "pay_rev", factor=pl.col("factor"))
+    # Most payers reverse and reprocess in one 835; some recoup in an off-cycle 835 that
+    # holds only reversals, and reprocess on their next payment run
+    later = rng.random(rev.height) < 0.4
+    next_run = _next_run(rev["pay_rev"].to_numpy() + 1, rev["payer_id"].to_numpy())
+    rev = rev.with_columns(
+        pay_reproc=pl.Series(np.where(later, next_run, rev["pay_rev"].to_numpy())),
+        off_cycle=pl.Series(later),
+    )
+    adjud(
+        rev,
+        3,
+        "reversal",
+        "payer_id",
+        "coverage_id",
+        "received",
+        "pay_rev",
+        off_cycle=pl.col("off_cycle"),
+    )
+    adjud(
+        rev, 4, "pay", "payer_id", "coverage_id", "received", "pay_reproc", factor=pl.col("factor")
+    )
     dup = clean.filter(
         pl.Series(
             (pick >= r.reversal_rate) & (pick < r.reversal_rate + r.duplicate_submission_rate)
@@ -677,10 +698,12 @@ def _materialise(
 
     # Payments: one per payer and payment-run date
     payments = (
-        adjs.select("payer_id", "pay").unique().sort("pay", "payer_id")
+        adjs.select("payer_id", "pay", "off_cycle").unique().sort("pay", "payer_id", "off_cycle")
         .with_columns(payment_id=pl.int_range(pl.len(), dtype=pl.Int64) + 1)
     )  # fmt: skip
-    adjs = adjs.join(payments, on=["payer_id", "pay"]).sort("payment_id", "claim_id", "adj_seq")
+    adjs = adjs.join(payments, on=["payer_id", "pay", "off_cycle"]).sort(
+        "payment_id", "claim_id", "adj_seq"
+    )
     adjs = adjs.with_columns(clp_seq=(pl.int_range(pl.len()).over("payment_id") + 1).cast(pl.Int32))
     # Payer claim control numbers: new for each adjudication but a reversal's
     adjs = adjs.with_columns(
@@ -871,8 +894,9 @@ def _provider_adjustments(
     adjs: pl.DataFrame, payments: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """PLB rows and each payment's BPR02 total. Interest (L6, negative) on commercial
-    payments made over 40 days after receipt; forward balances (FB) carry a negative
-    payment to the payer's next one."""
+    payments made over 40 days after receipt. When reversals make a payment negative the
+    payer sends nothing that day and forwards the balance (FB, negative), then recovers the
+    overpayment from its next payment (WO, positive, referencing the forward balance)."""
     commercial = [k for k, v in SPEC.items() if v.payer_class == "commercial"]
     late = adjs.filter(
         pl.col("payer_id").is_in(commercial)
@@ -905,7 +929,7 @@ def _provider_adjustments(
         total = clp - l6
         owed = carry.pop(payer, None)
         if owed is not None:
-            fb_rows.append((pid, "FB", f"FB{owed[0]:06d}", owed[1]))
+            fb_rows.append((pid, "WO", f"FB{owed[0]:06d}", owed[1]))
             total -= owed[1]
         if total < 0:
             fb_rows.append((pid, "FB", f"FB{pid:06d}", total))

@@ -70,7 +70,11 @@ def test_plb_ties_to_ledger(remits, small_practice):
     plb = pl.read_parquet(small_practice.truth / "provider_adjustments.parquet")
     from_files = sum((a for r in remits for _, a in r.plb), Decimal(0))
     assert from_files == plb["amount"].sum()
-    assert plb.filter(pl.col("reason") == "L6").height > 0, "interest on late commercial payments"
+    reasons = set(plb["reason"])
+    assert {"L6", "FB", "WO"} <= reasons, "interest, a forward balance and its recovery"
+    forwarded = plb.filter(pl.col("reason") == "FB")["amount"].sum()
+    recovered = plb.filter(pl.col("reason") == "WO")["amount"].sum()
+    assert forwarded < 0 and forwarded + recovered == 0
 
 
 def test_patient_payments_tie_to_ledger(small_practice):
