@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +71,9 @@ class X12Document:
         segments: one row per segment, in file order:
             ``segment_index`` (Int64, 1-based, ISA = 1), ``byte_offset`` (Int64, offset of
             the segment's first byte in the file), ``segment_id`` (String, e.g. ``CLP``),
-            ``elements`` (List[String]: index 0 is the segment id, index n is element n;
-            empty elements are empty strings), ``transaction_index`` (Int32, 1-based ordinal
-            of the ST..SE the segment is in; null for envelope segments outside one).
+            ``transaction_index`` (Int32, 1-based ordinal of the ST..SE the segment is in;
+            null for envelope segments outside one). Element values come from
+            :meth:`take` (chosen segments and elements, fast) or :meth:`elements` (all).
         transactions: one row per ST..SE: ``transaction_index``, ``interchange_index``,
             ``interchange_control_number`` (ISA13), ``group_control_number`` (GS06),
             ``transaction_control_number`` (ST02), ``functional_id`` (GS01), ``version``
@@ -87,11 +87,108 @@ class X12Document:
     size_bytes: int
     segments: pl.DataFrame
     transactions: pl.DataFrame
+    # Element index of the whole file: byte start and length of every element in
+    # ``buffer``, and per segment row the position of its first element and its count.
+    element_start: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    element_length: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    first_element: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    element_count: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    buffer: bytes = field(repr=False, default=b"")
+    segment_keys: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.uint32))
+
+    def rows(self, segment_id: str) -> np.ndarray:
+        """0-based row numbers (``segment_index - 1``) of the segments with this id."""
+        if len(self.segment_keys) != self.segments.height:
+            return (self.segments["segment_id"] == segment_id).arg_true().to_numpy()
+        return np.flatnonzero(self.segment_keys == _segment_key(segment_id))
+
+    def take(
+        self,
+        rows: np.ndarray,
+        elements: dict[str, int],
+        extra: dict[str, np.ndarray] | None = None,
+        present: np.ndarray | None = None,
+    ) -> pl.DataFrame:
+        """A frame with one row per segment in ``rows``: ``segment_index``, the named
+        elements (name → element number, 1-based as in CLP01; empty or absent → null) and
+        ``extra`` per-segment arrays gathered at ``rows``. Where ``present`` is False the
+        row's elements are null (for rows that stand for "no such segment").
+
+        Columns are Arrow string views into the file's bytes, made only for the elements
+        asked for, so this costs O(len(rows)) per column whatever the file size.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        columns: dict[str, pl.Series] = {
+            "segment_index": pl.Series("segment_index", rows + 1, dtype=pl.Int64)
+        }
+        first = self.first_element[rows]
+        count = self.element_count[rows]
+        for name, k in elements.items():
+            has = count > k
+            if present is not None:
+                has &= present
+            index = np.where(has, first + k, 0)
+            lengths = np.where(has, self.element_length[index], 0)
+            columns[name] = _view_series(name, self.buffer, self.element_start[index], lengths)
+        for name, values in (extra or {}).items():
+            columns[name] = pl.Series(name, values[rows])
+        return pl.DataFrame(columns)
+
+    def element_equals(self, rows: np.ndarray, k: int, value: str) -> np.ndarray:
+        """Boolean mask: element ``k`` of each segment in ``rows`` is exactly ``value``.
+
+        Compares bytes in NumPy, so qualifiers (DTM01, REF01, NM101 ...) can select
+        segments before any string column is made.
+        """
+        raw = value.encode("latin-1")
+        rows = np.asarray(rows, dtype=np.int64)
+        index = self.first_element[rows] + k
+        ok = self.element_count[rows] > k
+        index = np.where(ok, index, 0)
+        ok &= self.element_length[index] == len(raw)
+        starts = self.element_start[index]
+        data = np.frombuffer(self.buffer, dtype=np.uint8)
+        for j, byte in enumerate(raw):
+            ok &= data[starts + j] == byte
+        return ok
+
+    def elements(self) -> pl.Series:
+        """All elements as one List[String] per segment (index 0 is the segment id).
+
+        Built on demand: the parsers use :meth:`take`, which reads only what they need.
+        """
+        views = np.empty((len(self.element_start), 2), dtype=np.uint64)
+        _string_views(self.buffer, self.element_start, self.element_length, views)
+        values = pa.Array.from_buffers(
+            pa.string_view(),
+            len(views),
+            [None, pa.py_buffer(views), pa.py_buffer(self.buffer)],
+        )
+        offsets = np.append(self.first_element, self.first_element[-1] + self.element_count[-1])
+        if not np.array_equal(offsets[1:], self.first_element + self.element_count):
+            # Blank segments were dropped: list each kept segment's elements explicitly.
+            return pl.Series(
+                "elements",
+                [
+                    self.segment_text(i + 1).split(self.delimiters.element)
+                    for i in range(len(self.first_element))
+                ],
+                dtype=pl.List(pl.String),
+            )
+        lists = pa.LargeListArray.from_arrays(
+            pa.Array.from_buffers(pa.int64(), len(offsets), [None, pa.py_buffer(offsets)]),
+            values,
+        )
+        return pl.Series("elements", lists)
 
     def segment_text(self, segment_index: int) -> str:
-        """The text of one segment (elements joined by the element separator)."""
-        elements = self.segments["elements"][segment_index - 1]
-        return self.delimiters.element.join(elements.to_list())
+        """The text of one segment as in the file (elements joined by the separator)."""
+        row = segment_index - 1
+        first = int(self.first_element[row])
+        last = first + int(self.element_count[row]) - 1
+        begin = int(self.element_start[first])
+        end = int(self.element_start[last] + self.element_length[last])
+        return self.buffer[begin:end].decode("utf-8", "replace")
 
     def error(
         self,
@@ -137,23 +234,71 @@ def tokenize(data: bytes, file_name: str = "<bytes>") -> X12Document:
     start = _find_isa(data, file_name)
     delims = _read_isa_delimiters(data, start, file_name)
     body = _as_utf8(data[start:])
-    segments = _split(body, start, delims, file_name)
+    split = _split(body, start, delims, file_name)
     doc = X12Document(
         file_name=file_name,
         delimiters=delims,
         size_bytes=len(data),
-        segments=segments,
+        segments=split.segments,
         transactions=pl.DataFrame(),
+        element_start=split.element_start,
+        element_length=split.element_length,
+        first_element=split.first_element,
+        element_count=split.element_count,
+        buffer=split.buffer,
+        segment_keys=split.segment_keys,
     )
     transactions, transaction_index = _validate_envelopes(doc, _first_bad_segment_id(doc))
-    segments = segments.with_columns(transaction_index=transaction_index)
     return X12Document(
         file_name=file_name,
         delimiters=delims,
         size_bytes=len(data),
-        segments=segments,
+        segments=split.segments.with_columns(transaction_index=transaction_index),
         transactions=transactions,
+        element_start=split.element_start,
+        element_length=split.element_length,
+        first_element=split.first_element,
+        element_count=split.element_count,
+        buffer=split.buffer,
+        segment_keys=split.segment_keys,
     )
+
+
+def _view_series(name: str, buffer: bytes, starts: np.ndarray, lengths: np.ndarray) -> pl.Series:
+    """A Polars String series of byte ranges of ``buffer`` (zero length → null), no copy."""
+    n = len(starts)
+    valid = lengths > 0
+    present = np.flatnonzero(valid)
+    null_count = n - len(present)
+    if null_count == 0:
+        views = np.empty((n, 2), dtype=np.uint64)
+        _string_views(buffer, starts, lengths, views)
+        validity = None
+    else:
+        views = np.zeros((n, 2), dtype=np.uint64)
+        if len(present):
+            part = np.empty((len(present), 2), dtype=np.uint64)
+            _string_views(buffer, starts[present], lengths[present], part)
+            views[present] = part
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        n,
+        [validity, pa.py_buffer(views), pa.py_buffer(buffer)],
+        null_count=null_count,
+    )
+    return pl.Series(name, array)
+
+
+@dataclass(frozen=True)
+class _Split:
+    segments: pl.DataFrame
+    element_start: np.ndarray
+    element_length: np.ndarray
+    first_element: np.ndarray
+    element_count: np.ndarray
+    buffer: bytes
+    segment_keys: np.ndarray
 
 
 # --------------------------------------------------------------------------- ISA
@@ -263,7 +408,7 @@ _BLOCK = 1 << 21  # bytes per block: temporaries stay in cache and are reused, n
 _THREADS = 2
 
 
-def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> pl.DataFrame:
+def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Split:
     """Split ``body`` (which begins with ISA) into segments and elements, vectorised.
 
     The positions of element separators and terminators give every element's start and
@@ -296,7 +441,6 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> pl.Da
 
     with ThreadPoolExecutor(_THREADS) as pool:
         found = list(pool.map(boundaries, blocks))
-    counts = np.array([len(p) for p, _ in found], dtype=np.int64)
     term_flags = np.concatenate([t for _, t in found]) if found else np.zeros(0, dtype=bool)
     term_rank = np.flatnonzero(term_flags)
     if len(term_rank) == 0:
@@ -310,96 +454,84 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> pl.Da
         )
     n_elements = int(term_rank[-1]) + 1
     n_segments = len(term_rank)
+    ends = np.concatenate([p for p, _ in found])[:n_elements]
     seg_off = np.empty(n_segments + 1, dtype=np.int64)
     seg_off[0] = 0
     seg_off[1:] = term_rank
     seg_off[1:] += 1
-    # A segment starts right after a terminator: mark those elements.
-    seg_first = np.zeros(n_elements + 1, dtype=bool)
-    seg_first[seg_off] = True
-    first_base = np.concatenate([[0], np.cumsum(counts)])
+    first_element = seg_off[:-1]
+    element_count = np.diff(seg_off)
 
-    views = np.empty((n_elements, 2), dtype=np.uint64)
-    seg_start_byte = np.empty(n_segments, dtype=np.int64)
+    starts = np.empty(n_elements, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1]
+    starts[1:] += 1
+    # Line breaks after a terminator belong to no segment: skip them.
+    heads = first_element
+    for _ in range(8):
+        c = arr[starts[heads]]
+        heads = heads[(c == 0x0D) | (c == 0x0A)]
+        if heads.size == 0:
+            break
+        starts[heads] += 1
+    lengths = ends - starts
+    del ends
 
-    def build(k: int) -> None:
-        e0 = int(first_base[k])
-        e1 = min(int(first_base[k + 1]), n_elements)
-        if e1 <= e0:
-            return
-        ends = found[k][0][: e1 - e0]
-        starts = np.empty(e1 - e0, dtype=np.int64)
-        starts[1:] = ends[:-1]
-        starts[1:] += 1
-        starts[0] = (
-            int(found[k - 1][0][-1]) + 1 if k > 0 and found[k - 1][0].size else _prev_end(found, k)
-        )
-        # Line breaks after a terminator belong to no segment: skip them.
-        heads = np.flatnonzero(seg_first[e0:e1])
-        for _ in range(4):
-            if heads.size == 0:
-                break
-            c = arr[starts[heads]]
-            skip = (c == 0x0D) | (c == 0x0A)
-            heads = heads[skip]
-            starts[heads] += 1
-        firsts = np.flatnonzero(seg_first[e0:e1])
-        seg_start_byte[np.searchsorted(seg_off, e0) + np.arange(firsts.size)] = starts[firsts]
-        _string_views(buf, starts, ends - starts, views[e0:e1])
-
-    with ThreadPoolExecutor(_THREADS) as pool:
-        list(pool.map(build, range(len(found))))
-
-    values = pa.Array.from_buffers(
-        pa.string_view(), n_elements, [None, pa.py_buffer(views), pa.py_buffer(buf)]
-    )
-    lists = pa.LargeListArray.from_arrays(
-        pa.Array.from_buffers(pa.int64(), n_segments + 1, [None, pa.py_buffer(seg_off)]), values
-    )
-    first_words = views[seg_off[:-1], 0]
+    seg_start = starts[first_element]
+    seg_len = lengths[first_element]
+    keys = _segment_keys(arr, seg_start, seg_len)
     frame = pl.DataFrame(
         {
             "segment_index": pl.Series(np.arange(1, n_segments + 1, dtype=np.int64)),
-            "byte_offset": pl.Series(seg_start_byte + start),
-            "segment_id": _segment_ids(first_words),
-            "elements": pl.Series(lists),
+            "byte_offset": pl.Series(seg_start + start),
+            "segment_id": _segment_ids(keys),
         }
     )
     # Blank pieces between two terminators ("~~", "~\n~") are not segments.
-    empty = (first_words & np.uint64(0xFFFFFFFF) == 0) & (np.diff(seg_off) == 1)
+    empty = (seg_len == 0) & (element_count == 1)
     if empty.any():
         frame = frame.filter(~pl.Series(empty)).with_columns(
             segment_index=pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
         )
-    return frame
+        first_element = first_element[~empty]
+        element_count = element_count[~empty]
+        keys = keys[~empty]
+    return _Split(frame, starts, lengths, first_element, element_count, buf, keys)
 
 
-def _segment_ids(first_words: np.ndarray) -> pl.Series:
-    """Segment ids from the first view word of each segment (length | first 4 bytes << 32).
+def _segment_key(segment_id: str) -> int:
+    """The numeric key of a segment id (bytes little-endian, length in the top byte)."""
+    raw = segment_id.encode("latin-1")
+    return int.from_bytes(raw[:3].ljust(3, b"\0"), "little") | (min(len(raw), 255) << 24)
 
-    Decoding only the distinct words keeps this off the per-segment path. Words that are
-    not a valid id (2-3 upper-case letters or digits) map to null; the caller reports them.
+
+def _segment_keys(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    key = arr[starts].astype(np.uint32)
+    key |= arr[starts + 1].astype(np.uint32) << np.uint32(8)
+    key |= arr[starts + 2].astype(np.uint32) << np.uint32(16)
+    # Bytes past a short id are not part of it.
+    key &= np.where(lengths >= 3, 0xFFFFFF, np.where(lengths == 2, 0xFFFF, 0xFF)).astype(np.uint32)
+    key |= np.minimum(lengths, 255).astype(np.uint32) << np.uint32(24)
+    return key
+
+
+def _segment_ids(keys_array: np.ndarray) -> pl.Series:
+    """Segment ids from each segment's first element (its first three bytes and length).
+
+    Decoding only the distinct keys keeps this off the per-segment path. Keys that are not
+    a valid id (2-3 upper-case letters or digits) map to null; the caller reports them.
     """
-    keys = pl.Series("segment_id", first_words)
-    distinct = keys.unique().to_list()
+    keys = pl.Series("segment_id", keys_array)
     old: list[int] = []
     new: list[str] = []
-    for word in distinct:
-        length = word & 0xFFFFFFFF
+    for value in keys.unique().to_list():
+        length = value >> 24
         if length in (2, 3):
-            text = (word >> 32).to_bytes(4, "little")[:length].decode("latin-1")
+            text = (value & 0xFFFFFF).to_bytes(3, "little")[:length].decode("latin-1")
             if _SEGMENT_ID.fullmatch(text):
-                old.append(word)
+                old.append(value)
                 new.append(text)
     return keys.replace_strict(old, new, default=None, return_dtype=pl.String)
-
-
-def _prev_end(found: list[tuple[np.ndarray, np.ndarray]], k: int) -> int:
-    """Byte after the last boundary before block ``k`` (0 when there is none)."""
-    for j in range(k - 1, -1, -1):
-        if found[j][0].size:
-            return int(found[j][0][-1]) + 1
-    return 0
 
 
 def _last_terminator(found: list[tuple[np.ndarray, np.ndarray]], term: int) -> int:
@@ -441,7 +573,8 @@ def _first_bad_segment_id(doc: X12Document) -> InputError | None:
     bad = doc.segments.filter(pl.col("segment_id").is_null()).head(1)
     if bad.height == 0:
         return None
-    idx, sid = int(bad["segment_index"][0]), str(bad["elements"][0][0])
+    idx = int(bad["segment_index"][0])
+    sid = doc.segment_text(idx).split(doc.delimiters.element)[0]
     if sid.startswith("ISA"):
         reason = "an interchange uses other delimiters than the first one (not supported)"
     elif sid == "":
@@ -474,13 +607,11 @@ def _validate_envelopes(
     stray = seg.filter(~inside & ~sid.is_in(ENVELOPE_IDS) & sid.is_not_null())
     first_stray = int(stray["segment_index"][0]) if stray.height else None
 
-    env = seg.filter(sid.is_in(ENVELOPE_IDS)).select(
+    env_rows = sid.is_in(ENVELOPE_IDS).arg_true().to_numpy()
+    env = doc.take(env_rows, {f"e{k}": k for k in (1, 2, 3, 6, 8, 13, 15)}).select(
         "segment_index",
-        "segment_id",
-        *[
-            pl.col("elements").list.get(k, null_on_oob=True).alias(f"e{k}")
-            for k in (1, 2, 3, 6, 8, 13, 15)
-        ],
+        pl.Series("segment_id", sid.gather(env_rows)),
+        *[pl.col(f"e{k}").fill_null("") for k in (1, 2, 3, 6, 8, 13, 15)],
     )
     rows: list[dict[str, object]] = []
     problem: tuple[int, str, str] | None = None
@@ -665,3 +796,120 @@ _TRANSACTION_SCHEMA: dict[str, pl.DataType] = {
     "st_segment_index": pl.Int64(),
     "se_segment_index": pl.Int64(),
 }
+
+
+# --------------------------------------------------------------------------- typed elements
+# Shared by the transaction parsers: element access as Polars expressions and checked
+# conversion of element text to Decimal / Date / Float, reporting the first bad value.
+
+MONEY_PATTERN = r"^-?(?:\d+(?:\.\d{0,2})?|\.\d{1,2})$"
+NUMBER_PATTERN = r"^-?(?:\d+(?:\.\d*)?|\.\d+)$"
+DATE_PATTERN = r"^\d{8}$"
+MONEY = pl.Decimal(18, 2)
+
+
+def element(k: int) -> pl.Expr:
+    """Element ``k`` of the segment (1-based, as in CLP01); empty or absent → null."""
+    value = pl.col("elements").list.get(k, null_on_oob=True)
+    return pl.when(value != "").then(value)
+
+
+def component(composite: pl.Expr, k: int, separator: str) -> pl.Expr:
+    """Component ``k`` (1-based) of a composite element; empty or absent → null."""
+    value = composite.str.split(separator).list.get(k - 1, null_on_oob=True)
+    return pl.when(value != "").then(value)
+
+
+def split_composite(values: pl.Series, separator: str, names: list[str]) -> pl.DataFrame:
+    """Split a composite element into one column per component (empty or absent → null)."""
+    parts = values.str.splitn(separator, len(names)).struct.rename_fields(names)
+    frame = parts.to_frame().unnest(parts.name)
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A text column of a segment frame to check and convert.
+
+    kind: ``money`` (Decimal(18,2), at most 2 decimals, never via float), ``number``
+    (Float64, for quantities and units), ``date`` (CCYYMMDD → Date) or ``text``.
+    label: how the element is called in messages (``CLP03``).
+    """
+
+    column: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+
+
+_KIND_RULES = {
+    "money": ("is not a valid amount (digits, optional minus, at most 2 decimals)", "X12 R amount"),
+    "number": ("is not a valid number", "X12 R number"),
+    "date": ("is not a valid date (CCYYMMDD)", "X12 DT date"),
+}
+
+
+def convert(
+    doc: X12Document,
+    frame: pl.DataFrame,
+    fields: list[Field],
+    context: str = "",
+    index_column: str = "segment_index",
+) -> pl.DataFrame:
+    """Check ``fields`` of ``frame`` and convert their types.
+
+    ``index_column`` holds the segment index the values come from (used in messages);
+    where it is null the row stands for an absent segment and is not checked.
+
+    Raises:
+        SegmentError: at the first segment (in file order) with a missing required value
+            or a value of the wrong format, naming the element and the value.
+    """
+    from pipelines.lib.errors import SegmentError
+
+    if frame.height == 0:
+        return frame.with_columns(_cast(f) for f in fields if f.kind != "text")
+    checks: list[pl.Expr] = []
+    for f in fields:
+        col = pl.col(f.column)
+        bad = pl.lit(False)
+        if f.required:
+            bad = bad | (col.is_null() & pl.col(index_column).is_not_null())
+        if f.kind == "money":
+            bad = bad | (col.is_not_null() & ~col.str.contains(MONEY_PATTERN))
+        elif f.kind == "number":
+            bad = bad | (col.is_not_null() & ~col.str.contains(NUMBER_PATTERN))
+        elif f.kind == "date":
+            parsed = col.str.strptime(pl.Date, "%Y%m%d", strict=False)
+            bad = bad | (col.is_not_null() & (~col.str.contains(DATE_PATTERN) | parsed.is_null()))
+        checks.append(bad.alias(f"__bad_{f.column}"))
+    flags = frame.select(*checks)
+    any_bad = flags.select(pl.any_horizontal(pl.all()).any()).item()
+    if any_bad:
+        first: tuple[int, Field, object] | None = None
+        for f in fields:
+            hit = frame.filter(flags[f"__bad_{f.column}"]).select(index_column, f.column)
+            if hit.height:
+                idx = int(hit[index_column].min())  # type: ignore[arg-type]
+                value = hit.filter(pl.col(index_column) == idx)[f.column][0]
+                if first is None or idx < first[0]:
+                    first = (idx, f, value)
+        assert first is not None
+        idx, f, value = first
+        where = f" {context}" if context else ""
+        if value is None:
+            raise doc.error(
+                SegmentError, idx, f"{f.label}{where} is required but empty", "X12 required element"
+            )
+        reason, rule = _KIND_RULES[f.kind]
+        raise doc.error(SegmentError, idx, f"{f.label}{where} {value!r} {reason}", rule)
+    return frame.with_columns(_cast(f) for f in fields if f.kind != "text")
+
+
+def _cast(f: Field) -> pl.Expr:
+    col = pl.col(f.column)
+    if f.kind == "money":
+        return col.cast(MONEY)
+    if f.kind == "number":
+        return col.cast(pl.Float64)
+    return col.str.strptime(pl.Date, "%Y%m%d", strict=False)
