@@ -482,6 +482,11 @@ def _check_inputs(frames: dict[str, pl.DataFrame]) -> None:
     lines = frames["submission_lines"]
     prior_adj = frames["submission_line_prior_adjustments"]
 
+    fail_rows(
+        subs.group_by("submission_id").len().filter(pl.col("len") > 1),
+        "claim_submissions",
+        "submission_id must be unique",
+    )
     refs = [
         ("coverage_id", "coverages", "coverage_id"),
         ("patient_id", "patients", "patient_id"),

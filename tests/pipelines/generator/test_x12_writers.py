@@ -213,6 +213,22 @@ def test_837p_secondary_claim_carries_the_primary_adjudication(tiny: list[Path])
     ]
 
 
+def test_837p_claim_level_adjudication_date_without_line_detail(tmp_path: Path) -> None:
+    tables = tiny_tables()
+    tables["submission_lines"] = tables["submission_lines"].with_columns(
+        prior_paid_cents=pl.lit(None, dtype=pl.Int64)
+    )
+    tables["submission_line_prior_adjustments"] = tables[
+        "submission_line_prior_adjustments"
+    ].clear()
+    paths = write_837p_batches(PRACTICE, tables, tmp_path, 1)
+    segs = segments(by_name(paths, "837P_20240325.837"))
+    payer = segs.index(["NM1", "PR", "2", "Medicare Part B", "", "", "", "", "PI", "00430"])
+    assert segs[payer + 1] == ["DTP", "573", "D8", "20240320"]  # 2330B, as no 2430 is sent
+    assert "SVD" not in [s[0] for s in segs]
+    assert_valid(paths)
+
+
 def test_837p_chunks_claims_into_transaction_sets(tmp_path: Path) -> None:
     paths = write_837p_batches(PRACTICE, tiny_tables(), tmp_path, 7, claims_per_st=1)
     segs = segments(by_name(paths, "837P_20240304.837"))
