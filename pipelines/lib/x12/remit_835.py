@@ -37,6 +37,7 @@ from pipelines.lib.x12.tokenizer import (
     X12Document,
     component,
     convert,
+    first_children,
     read_x12,
     split_composite,
     tokenize,
@@ -283,19 +284,7 @@ class _Loops:
         (null where there is none), plus ``child_segment_index`` — no join needed."""
         child_rows = self.rows(doc, segment_id, level, qualifier)
         keys = (self.claim if level == "claim" else self.line)[child_rows]
-        parent_index = parents["segment_index"].to_numpy()
-        pos = np.searchsorted(keys, parent_index, side="left")
-        if len(child_rows):
-            pos = np.minimum(pos, len(child_rows) - 1)
-            has = keys[pos] == parent_index
-            rows = np.where(has, child_rows[pos], 0)
-        else:
-            has = np.zeros(len(parent_index), dtype=bool)
-            rows = np.zeros(len(parent_index), dtype=np.int64)
-        frame = doc.take(rows, elements, present=has)
-        return frame.with_columns(
-            pl.when(pl.Series(has)).then(pl.col("segment_index")).alias("child_segment_index")
-        ).drop("segment_index")
+        return first_children(doc, parents["segment_index"].to_numpy(), child_rows, keys, elements)
 
 
 def _nonzero(name: str) -> pl.Expr:

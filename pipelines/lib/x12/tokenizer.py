@@ -820,6 +820,35 @@ def component(composite: pl.Expr, k: int, separator: str) -> pl.Expr:
     return pl.when(value != "").then(value)
 
 
+def first_children(
+    doc: X12Document,
+    parent_index: np.ndarray,
+    child_rows: np.ndarray,
+    child_keys: np.ndarray,
+    elements: dict[str, int],
+) -> pl.DataFrame:
+    """For each parent (by segment index) the elements of its first child segment.
+
+    ``child_rows`` are row numbers of candidate children in file order and ``child_keys``
+    the parent segment index each belongs to (non-decreasing). The result is aligned row
+    by row with ``parent_index`` (elements null where a parent has no child) and has a
+    ``child_segment_index`` column (null where none). A searchsorted, not a join.
+    """
+    parent_index = np.asarray(parent_index, dtype=np.int64)
+    pos = np.searchsorted(child_keys, parent_index, side="left")
+    if len(child_rows):
+        pos = np.minimum(pos, len(child_rows) - 1)
+        has = child_keys[pos] == parent_index
+        rows = np.where(has, child_rows[pos], 0)
+    else:
+        has = np.zeros(len(parent_index), dtype=bool)
+        rows = np.zeros(len(parent_index), dtype=np.int64)
+    frame = doc.take(rows, elements, present=has)
+    return frame.with_columns(
+        pl.when(pl.Series(has)).then(pl.col("segment_index")).alias("child_segment_index")
+    ).drop("segment_index")
+
+
 def split_composite(values: pl.Series, separator: str, names: list[str]) -> pl.DataFrame:
     """Split a composite element into one column per component (empty or absent → null)."""
     parts = values.str.splitn(separator, len(names)).struct.rename_fields(names)
