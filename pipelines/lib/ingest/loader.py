@@ -1,0 +1,469 @@
+"""Load landing files into the DuckDB raw layer: exactly once, validated, nothing lost.
+
+For each file: hash it; a content already loaded is a duplicate (recorded, quarantined);
+parse and validate it (a failure is recorded with its reason and the file quarantined with
+a sidecar); an 835 whose trace number (TRN02) was already loaded from the same payer
+(TRN03) is a duplicate remittance. A good file's rows and its registry row are written in
+one transaction, so a file is wholly loaded or not at all; only then is it moved to
+``archive/``. A crash between the commit and the move is finished by the next run.
+
+Raw tables (schema ``raw``), each row with its ``file_id`` and, for X12, the interchange,
+group and transaction control numbers and the segment position of the segment that said it:
+
+| table | grain | from |
+|---|---|---|
+| file_registry | one row per file seen | every landing file |
+| remit_payments | one row per 835 transaction (BPR/TRN, payer, payee) | 835 |
+| remit_claims | one row per CLP (with MOA/MIA remarks as a list) | 835 |
+| remit_claim_adjustments | one row per claim CAS group/reason/amount/quantity | 835 |
+| remit_service_lines | one row per SVC (code and modifiers split, REF*6R, AMT*B6) | 835 |
+| remit_line_adjustments | one row per line CAS triplet | 835 |
+| remit_remarks | one row per remark code (LQ, MOA, MIA) | 835 |
+| remit_provider_adjustments | one row per PLB reason/amount pair | 835 |
+| claims | one row per CLM with providers, payer, subscriber, patient | 837P |
+| claim_diagnoses | one row per HI code, in order | 837P |
+| claim_service_lines | one row per LX/SV1 (DTP*472, REF*6R, pointers) | 837P |
+| appointments, patients | one row per CSV line | scheduling extracts |
+| patient_payments | one row per CSV line | payment extracts |
+
+Money is DECIMAL(18,2), dates DATE, codes VARCHAR.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.lib.csv_extracts import read_extract
+from pipelines.lib.errors import InputError
+from pipelines.lib.ingest.landing import LandingFile, archive, quarantine, sha256_of
+from pipelines.lib.x12.claim_837p import read_837p
+from pipelines.lib.x12.remit_835 import read_835
+
+# kind -> {raw table: parser table}
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "remit_835": {
+        "remit_payments": "payments",
+        "remit_claims": "claims",
+        "remit_claim_adjustments": "claim_adjustments",
+        "remit_service_lines": "service_lines",
+        "remit_line_adjustments": "line_adjustments",
+        "remit_remarks": "remarks",
+        "remit_provider_adjustments": "provider_adjustments",
+    },
+    "claim_837p": {
+        "claims": "claims",
+        "claim_diagnoses": "diagnoses",
+        "claim_service_lines": "service_lines",
+    },
+    "appointments": {"appointments": "rows"},
+    "patients": {"patients": "rows"},
+    "patient_payments": {"patient_payments": "rows"},
+}
+
+REGISTRY_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.file_id_seq start 1;
+create table if not exists raw.file_registry (
+    file_id bigint primary key,
+    file_name varchar not null,      -- <landing folder>/<file name>
+    kind varchar,                    -- remit_835, claim_837p, appointments, patients, patient_payments
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    status varchar not null,         -- loaded, duplicate, rejected
+    reason varchar,
+    rule varchar,
+    segment_index bigint,
+    segment_text varchar,
+    line bigint,
+    "column" bigint,
+    duplicate_of bigint,             -- file_id of the loaded file this one repeats
+    rows_by_table json,
+    row_count bigint not null,
+    landed_at timestamp,             -- the file's modification time
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    moved_to varchar                 -- archive/... or quarantine/... once moved
+);
+"""
+
+
+@dataclass
+class FileOutcome:
+    file_id: int
+    name: str
+    kind: str | None
+    status: str  # loaded, duplicate, rejected
+    reason: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the build warehouse read-write and make sure the registry exists."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    con.execute(REGISTRY_DDL)
+    return con
+
+
+def parse(file: LandingFile) -> dict[str, pl.DataFrame]:
+    """Parse and validate a landing file into {raw table: frame}. Raises InputError."""
+    if file.kind is None:
+        raise InputError(
+            f"not a file the {file.folder} folder takes (expected {_expected(file.folder)})",
+            file=file.name,
+            rule="landing file kind",
+        )
+    if file.size == 0:
+        raise InputError("the file is empty", file=file.name, rule="non-empty file")
+    if file.kind == "remit_835":
+        tables = read_835(file.path, file.name).tables()
+    elif file.kind == "claim_837p":
+        tables = read_837p(file.path, file.name).tables()
+    else:
+        tables = {"rows": read_extract(file.path, file.kind, name=file.name)}
+    return {raw: tables[part] for raw, part in RAW_TABLES[file.kind].items()}
+
+
+def _expected(folder: str) -> str:
+    return {
+        "claims": "X12 837P files",
+        "remits": "X12 835 files",
+        "scheduling": "appointments_*.csv or patients_*.csv",
+        "payments": "patient_payments_*.csv",
+    }.get(folder, "a known extract")
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Create ``raw.<table>`` from the parser's schema the first time it is needed."""
+    con.register("_shape", frame.head(0).to_arrow())
+    con.execute(
+        f"create table if not exists raw.{table} as select cast(null as bigint) as file_id, * from _shape limit 0"
+    )
+    con.unregister("_shape")
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+
+
+def _register(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> None:
+    cols = ", ".join(f'"{k}"' for k in row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"insert into raw.file_registry ({cols}) values ({marks})", list(row.values()))
+
+
+def _loaded_with_sha(
+    con: duckdb.DuckDBPyConnection, sha: str
+) -> tuple[int, str, str | None] | None:
+    rows = con.execute(
+        "select file_id, file_name, moved_to from raw.file_registry where sha256 = ? and status = 'loaded' order by file_id limit 1",
+        [sha],
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def _duplicate_remittance(
+    con: duckdb.DuckDBPyConnection, payments: pl.DataFrame
+) -> tuple[int, str] | None:
+    """(file_id, trace) of an already loaded 835 with the same TRN02 from the same TRN03."""
+    if "remit_payments" not in _raw_tables(con) or payments.height == 0:
+        return None
+    con.register("_trn", payments.select("trace_number", "trace_originator_id").to_arrow())
+    try:
+        rows = con.execute(
+            """select p.file_id, p.trace_number from raw.remit_payments p
+               join _trn t on p.trace_number = t.trace_number
+                and coalesce(p.trace_originator_id, '') = coalesce(t.trace_originator_id, '')
+               order by p.file_id limit 1"""
+        ).fetchall()
+        return rows[0] if rows else None
+    finally:
+        con.unregister("_trn")
+
+
+@dataclass
+class _Parsed:
+    file: LandingFile
+    tables: dict[str, pl.DataFrame] | None
+    error: InputError | None
+
+
+def _parse_safely(file: LandingFile) -> _Parsed:
+    """Parse in a worker process: bad input comes back as a value, never as a crash."""
+    try:
+        return _Parsed(file, parse(file), None)
+    except InputError as err:
+        return _Parsed(file, None, err)
+
+
+def _parsed_in_order(files: list[LandingFile], workers: int) -> Iterator[_Parsed]:
+    """Parse files on ``workers`` processes, yielding in input order, with at most a few
+    files in flight so memory stays bounded by the largest files."""
+    if workers <= 1 or len(files) < 8:
+        yield from map(_parse_safely, files)
+        return
+    ahead = workers * 2
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pending: deque[Future[_Parsed]] = deque()
+        queue = iter(files)
+        for f in islice(queue, ahead):
+            pending.append(pool.submit(_parse_safely, f))
+        while pending:
+            done = pending.popleft().result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(pool.submit(_parse_safely, nxt))
+            yield done
+
+
+class Loader:
+    """Loads landing files into the raw tables of one open warehouse connection.
+
+    Good files are written in batches: each batch is one transaction holding the rows of
+    several whole files and their registry rows, so every file is wholly loaded or not at
+    all; files move to ``archive/`` only after their batch commits."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        data_dir: Path,
+        batch_rows: int = 250_000,
+        batch_files: int = 200,
+    ) -> None:
+        self.con = con
+        self.data_dir = data_dir
+        self.batch_rows = batch_rows
+        self.batch_files = batch_files
+        self.tables = _raw_tables(con)
+        self._batch: list[tuple[LandingFile, int, dict[str, object], dict[str, pl.DataFrame]]] = []
+        self._batch_rows = 0
+        self._run_shas: dict[str, tuple[int, str]] = {}
+        self._run_traces: dict[tuple[str, str], int] = {}
+
+    def _next_id(self) -> int:
+        return self.con.execute("select nextval('raw.file_id_seq')").fetchall()[0][0]
+
+    def run(
+        self,
+        files: Iterable[LandingFile],
+        workers: int = 2,
+        on_file: Callable[[FileOutcome], None] = lambda _: None,
+    ) -> list[FileOutcome]:
+        """Load ``files`` in order and return one outcome per file."""
+        outcomes: list[FileOutcome] = []
+        emit = lambda o: (on_file(o), outcomes.append(o))  # noqa: E731
+        to_parse: list[tuple[LandingFile, dict[str, object]]] = []
+        for file in files:
+            base = self._base(file)
+            known = self._known_content(file, base)
+            if known is not None:
+                emit(known)
+            else:
+                to_parse.append((file, base))
+        bases = {f.path: b for f, b in to_parse}
+        for parsed in _parsed_in_order([f for f, _ in to_parse], workers):
+            base = bases[parsed.file.path]
+            if parsed.error is not None:
+                emit(self._set_aside(parsed.file, base, "rejected", parsed.error))
+                continue
+            assert parsed.tables is not None
+            dup = self._duplicate_remittance(parsed.file, parsed.tables)
+            if dup is not None:
+                emit(dup)
+                continue
+            for outcome in self._add(parsed.file, base, parsed.tables):
+                emit(outcome)
+        for outcome in self.flush():
+            emit(outcome)
+        return outcomes
+
+    def _base(self, file: LandingFile) -> dict[str, object]:
+        return {
+            "file_name": file.name,
+            "kind": file.kind,
+            "sha256": sha256_of(file.path),
+            "size_bytes": file.size,
+            "landed_at": datetime.fromtimestamp(file.mtime),
+            "started_at": datetime.now(),
+        }
+
+    def _known_content(self, file: LandingFile, base: dict[str, object]) -> FileOutcome | None:
+        """A file whose content is already loaded: a duplicate, or the leftover of a run
+        that crashed after its commit and before the move (finish the move)."""
+        sha = str(base["sha256"])
+        previous = _loaded_with_sha(self.con, sha) or (
+            self._run_shas[sha] + (None,) if sha in self._run_shas else None
+        )
+        if previous is None:
+            self._run_shas[sha] = (-1, file.name)
+            return None
+        prev_id, prev_name, prev_moved = previous
+        if prev_id >= 0 and prev_name == file.name and prev_moved is None:
+            moved = archive(file, self.data_dir)
+            self.con.execute(
+                "update raw.file_registry set moved_to = ? where file_id = ?",
+                [_rel(moved, self.data_dir), prev_id],
+            )
+            return FileOutcome(
+                prev_id, file.name, file.kind, "loaded", "completed an interrupted run"
+            )
+        where = f"file {prev_id}" if prev_id >= 0 else "a file earlier in this run"
+        err = InputError(
+            f"same content (SHA-256) as {prev_name}, already loaded as {where}",
+            file=file.name,
+            rule="exactly once: file content",
+        )
+        return self._set_aside(
+            file, base, "duplicate", err, duplicate_of=prev_id if prev_id >= 0 else None
+        )
+
+    def _duplicate_remittance(
+        self, file: LandingFile, tables: dict[str, pl.DataFrame]
+    ) -> FileOutcome | None:
+        if file.kind != "remit_835":
+            return None
+        payments = tables["remit_payments"]
+        traces = [
+            (t or "", o or "")
+            for t, o in payments.select("trace_number", "trace_originator_id").iter_rows()
+        ]
+        hit = next(((t, self._run_traces[t]) for t in traces if t in self._run_traces), None)
+        if hit is None:
+            found = _duplicate_remittance(self.con, payments)
+            hit = ((found[1], ""), found[0]) if found is not None else None
+        if hit is None:
+            return None
+        (trace, _), prev = hit
+        err = InputError(
+            f"remittance trace {trace} from this payer was already loaded (file {prev}); not counted twice",
+            file=file.name,
+            rule="duplicate remittance: same TRN02 and TRN03",
+        )
+        return self._set_aside(file, self._base(file), "duplicate", err, duplicate_of=prev)
+
+    def _add(
+        self, file: LandingFile, base: dict[str, object], tables: dict[str, pl.DataFrame]
+    ) -> list[FileOutcome]:
+        file_id = self._next_id()
+        self._run_shas[str(base["sha256"])] = (file_id, file.name)
+        if file.kind == "remit_835":
+            for t, o in (
+                tables["remit_payments"].select("trace_number", "trace_originator_id").iter_rows()
+            ):
+                self._run_traces[(t or "", o or "")] = file_id
+        self._batch.append((file, file_id, base, tables))
+        self._batch_rows += sum(f.height for f in tables.values())
+        if self._batch_rows >= self.batch_rows or len(self._batch) >= self.batch_files:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[FileOutcome]:
+        """Write the pending files in one transaction, then move them to the archive."""
+        if not self._batch:
+            return []
+        batch, self._batch, self._batch_rows = self._batch, [], 0
+        by_table: dict[str, list[pl.DataFrame]] = {}
+        registry: list[dict[str, object]] = []
+        for _file, file_id, base, tables in batch:
+            rows = {t: f.height for t, f in tables.items()}
+            for table, frame in tables.items():
+                by_table.setdefault(table, []).append(
+                    frame.with_columns(file_id=pl.lit(file_id, pl.Int64))
+                )
+            registry.append({**base, "file_id": file_id, "status": "loaded", "rows_by_table": json.dumps(rows),
+                             "row_count": sum(rows.values()), "finished_at": datetime.now()})  # fmt: skip
+        con = self.con
+        con.begin()
+        try:
+            for table, frames in by_table.items():
+                frame = pl.concat(frames, how="vertical_relaxed")
+                if table not in self.tables:
+                    _ensure_table(con, table, frame.drop("file_id"))
+                con.register("_rows", frame.to_arrow())
+                con.execute(f"insert into raw.{table} by name select * from _rows")
+                con.unregister("_rows")
+            for row in registry:
+                _register(con, row)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        self.tables |= set(by_table)
+        outcomes = []
+        for file, file_id, _base, tables in batch:
+            moved = archive(file, self.data_dir)
+            con.execute(
+                "update raw.file_registry set moved_to = ? where file_id = ?",
+                [_rel(moved, self.data_dir), file_id],
+            )
+            outcomes.append(
+                FileOutcome(
+                    file_id,
+                    file.name,
+                    file.kind,
+                    "loaded",
+                    rows={t: f.height for t, f in tables.items()},
+                )
+            )
+        return outcomes
+
+    def _set_aside(
+        self,
+        file: LandingFile,
+        base: dict[str, object],
+        status: str,
+        err: InputError,
+        duplicate_of: int | None = None,
+    ) -> FileOutcome:
+        """Record a rejected or duplicate file, then move it to quarantine with its reason."""
+        file_id = self._next_id()
+        why = err.as_dict() | {
+            "status": status,
+            "file_id": file_id,
+            "sha256": base["sha256"],
+            "duplicate_of": duplicate_of,
+        }
+        _register(self.con, {**base, "file_id": file_id, "status": status, "reason": err.reason, "rule": err.rule,
+                             "segment_index": err.segment_index, "segment_text": err.segment_text, "line": err.line,
+                             "column": err.column, "duplicate_of": duplicate_of, "row_count": 0,
+                             "finished_at": datetime.now()})  # fmt: skip
+        moved = quarantine(file, self.data_dir, why)
+        self.con.execute(
+            "update raw.file_registry set moved_to = ? where file_id = ?",
+            [_rel(moved, self.data_dir), file_id],
+        )
+        return FileOutcome(file_id, file.name, file.kind, status, str(err))
+
+
+def _rel(path: Path, data_dir: Path) -> str:
+    try:
+        return str(path.relative_to(data_dir))
+    except ValueError:
+        return str(path)
+
+
+def ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    files: Iterable[LandingFile],
+    data_dir: Path,
+    workers: int = 2,
+    on_file: Callable[[FileOutcome], None] = lambda _: None,
+) -> list[FileOutcome]:
+    """Load files (see Loader)."""
+    return Loader(con, data_dir).run(files, workers=workers, on_file=on_file)
