@@ -34,6 +34,7 @@ from pipelines.lib.x12.tokenizer import (
     X12Document,
     convert,
     first_children,
+    forward_fill_marks,
     read_x12,
     split_composite,
     tokenize,
@@ -162,48 +163,15 @@ class _Loops:
 
     @staticmethod
     def of(doc: X12Document) -> _Loops:
-        sid = pl.col("segment_id")
-        idx = pl.col("segment_index")
-        envelope = sid.is_in(["ST", "SE"])
-        first = doc.segments.select(
-            pl.col("transaction_index").fill_null(0),
-            pl.when(sid == "HL").then(idx).when(envelope).then(0).forward_fill().fill_null(0),
-            pl.when(sid == "CLM")
-            .then(idx)
-            .when(envelope | (sid == "HL"))
-            .then(0)
-            .forward_fill()
-            .fill_null(0)
-            .alias("claim"),
-            pl.when(sid == "LX")
-            .then(idx)
-            .when(envelope | sid.is_in(["HL", "CLM"]))
-            .then(0)
-            .forward_fill()
-            .fill_null(0)
-            .alias("line"),
-        )
-        claim = first["claim"].to_numpy()
-        line = first["line"].to_numpy()
-        cob = (
-            pl.DataFrame({"sid": doc.segments["segment_id"], "claim": claim, "line": line})
-            .select(
-                pl.when((pl.col("sid") == "SBR") & (pl.col("claim") > 0))
-                .then(doc.segments["segment_index"])
-                .when(pl.col("sid").is_in(["ST", "SE", "HL", "CLM", "LX"]))
-                .then(0)
-                .forward_fill()
-                .fill_null(0)
-            )
-            .to_series()
-            .to_numpy()
-        )
+        claim = forward_fill_marks(doc, ("CLM",), ("HL", "ST", "SE"))
+        sbr = forward_fill_marks(doc, ("SBR",), ("HL", "CLM", "LX", "ST", "SE"))
         return _Loops(
-            transaction=first["transaction_index"].to_numpy(),
-            hl=first["segment_index"].to_numpy(),
+            transaction=doc.segments["transaction_index"].fill_null(0).to_numpy(),
+            hl=forward_fill_marks(doc, ("HL",), ("ST", "SE")),
             claim=claim,
-            cob=cob,
-            line=line,
+            # An SBR after the CLM opens loop 2320 (other subscriber); before it, 2000B.
+            cob=np.where(sbr > claim, sbr, 0) * (claim > 0),
+            line=forward_fill_marks(doc, ("LX",), ("HL", "CLM", "ST", "SE")),
         )
 
     def rows(

@@ -23,7 +23,7 @@ reduce the payment) is enforced, and a file that does not balance is rejected:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,9 +38,12 @@ from pipelines.lib.x12.tokenizer import (
     component,
     convert,
     first_children,
+    forward_fill_marks,
     read_x12,
+    run_parallel,
     split_composite,
     tokenize,
+    value_key,
 )
 
 VERSIONS_5010 = ("005010X221A1", "005010X221")
@@ -121,9 +124,13 @@ def parse_835(doc: X12Document) -> Remit835:
     comp = doc.delimiters.component
     loops = _Loops.of(doc)
 
-    claims = _claims(doc, loops)
-    service_lines = _service_lines(doc, loops, comp)
-    cas = _adjustments(doc, loops, group_codes)
+    # The tables are independent until balancing; NumPy gathers and Polars release the
+    # GIL, so two threads use both cores. Errors are raised in this fixed order.
+    claims, service_lines, cas = run_parallel(
+        lambda: _claims(doc, loops),
+        lambda: _service_lines(doc, loops, comp),
+        lambda: _adjustments(doc, loops, group_codes),
+    )
     claim_adjustments = cas.filter(pl.col("line_segment_index").is_null()).drop(
         "line_segment_index"
     )
@@ -202,27 +209,15 @@ class _Loops:
     transaction: np.ndarray
     claim: np.ndarray
     line: np.ndarray
+    cache: dict = field(default_factory=dict)  # (segment id, level[, element]) → rows / keys
 
     @staticmethod
     def of(doc: X12Document) -> _Loops:
-        sid = pl.col("segment_id")
-        idx = pl.col("segment_index")
-        ends_claim = sid.is_in(["LX", "PLB", "SE", "ST"])
-        marks = doc.segments.select(
-            pl.col("transaction_index").fill_null(0),
-            pl.when(sid == "CLP").then(idx).when(ends_claim).then(0).forward_fill().fill_null(0),
-            pl.when(sid == "SVC")
-            .then(idx)
-            .when(ends_claim | (sid == "CLP"))
-            .then(0)
-            .forward_fill()
-            .fill_null(0)
-            .alias("line"),
-        )
+        ends_claim = ("LX", "PLB", "SE", "ST")
         return _Loops(
-            transaction=marks["transaction_index"].to_numpy(),
-            claim=marks["segment_index"].to_numpy(),
-            line=marks["line"].to_numpy(),
+            transaction=doc.segments["transaction_index"].fill_null(0).to_numpy(),
+            claim=forward_fill_marks(doc, ("CLP",), ends_claim),
+            line=forward_fill_marks(doc, ("SVC",), (*ends_claim, "CLP")),
         )
 
     def rows(
@@ -235,16 +230,24 @@ class _Loops:
         """Row numbers of one segment id, optionally only at ``level`` (``header``:
         outside claims; ``claim``: in a claim but not in a line; ``line``: in a service
         line) and only where element ``qualifier[0]`` equals ``qualifier[1]``."""
-        rows = doc.rows(segment_id)
-        if level == "header":
-            rows = rows[self.claim[rows] == 0]
-        elif level == "claim":
-            rows = rows[(self.claim[rows] > 0) & (self.line[rows] == 0)]
-        elif level == "line":
-            rows = rows[self.line[rows] > 0]
-        if qualifier is not None:
-            rows = rows[doc.element_equals(rows, *qualifier)]
-        return rows
+        cache_key = (segment_id, level)
+        if cache_key not in self.cache:
+            rows = doc.rows(segment_id)
+            if level == "header":
+                rows = rows[self.claim[rows] == 0]
+            elif level == "claim":
+                rows = rows[(self.claim[rows] > 0) & (self.line[rows] == 0)]
+            elif level == "line":
+                rows = rows[self.line[rows] > 0]
+            self.cache[cache_key] = rows
+        rows = self.cache[cache_key]
+        if qualifier is None:
+            return rows
+        k, value = qualifier
+        keys_key = (segment_id, level, k)
+        if keys_key not in self.cache:
+            self.cache[keys_key] = doc.element_keys(rows, k)
+        return rows[self.cache[keys_key] == value_key(value)]
 
     def take(
         self,

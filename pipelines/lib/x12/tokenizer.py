@@ -24,9 +24,11 @@ vectorised passes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -38,6 +40,7 @@ from pipelines.lib.errors import (
     X12SyntaxError,
 )
 
+T = TypeVar("T")
 ENVELOPE_IDS: tuple[str, ...] = ("ISA", "GS", "ST", "SE", "GE", "IEA")
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
@@ -133,6 +136,16 @@ class X12Document:
         for name, values in (extra or {}).items():
             columns[name] = pl.Series(name, values[rows])
         return pl.DataFrame(columns)
+
+    def element_keys(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """Per row, a number that identifies short values of element ``k`` (first three
+        bytes and the length, as :func:`value_key` computes; 0 when absent). Comparing
+        keys selects segments by a qualifier (DTM01, REF01, NM101) in one vectorised pass."""
+        rows = np.asarray(rows, dtype=np.int64)
+        present = self.element_count[rows] > k
+        index = np.where(present, self.first_element[rows] + k, 0)
+        lengths = np.where(present, self.element_length[index], 0)
+        return np.where(present, _segment_keys(self.buffer, self.element_start[index], lengths), 0)
 
     def element_equals(self, rows: np.ndarray, k: int, value: str) -> np.ndarray:
         """Boolean mask: element ``k`` of each segment in ``rows`` is exactly ``value``.
@@ -310,7 +323,7 @@ def _syntax(file_name: str, reason: str, rule: str = "X12 interchange syntax") -
 
 def _find_isa(data: bytes, file_name: str) -> int:
     """Offset of the ISA segment, after an optional BOM and leading whitespace."""
-    if not data.strip(_WS):
+    if re.search(rb"[^ \t\r\n]", data) is None:
         raise _syntax(file_name, "file is empty", "X12 interchange (ISA)")
     start = len(_BOM) if data.startswith(_BOM) else 0
     while start < len(data) and data[start] in _WS:
@@ -437,7 +450,8 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         if cr_is_boundary:
             mask |= chunk == 0x0D
         pos = np.flatnonzero(mask)
-        return pos + lo, is_term[pos]
+        # int32 halves the memory of the element index (files are < 2 GiB).
+        return (pos + lo).astype(np.int32), is_term[pos]
 
     with ThreadPoolExecutor(_THREADS) as pool:
         found = list(pool.map(boundaries, blocks))
@@ -462,28 +476,29 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
     first_element = seg_off[:-1]
     element_count = np.diff(seg_off)
 
-    starts = np.empty(n_elements, dtype=np.int64)
+    starts = np.empty(n_elements, dtype=np.int32)
     starts[0] = 0
-    starts[1:] = ends[:-1]
-    starts[1:] += 1
+    np.add(ends[:-1], 1, out=starts[1:])
     # Line breaks after a terminator belong to no segment: skip them.
     heads = first_element
     for _ in range(8):
         c = arr[starts[heads]]
-        heads = heads[(c == 0x0D) | (c == 0x0A)]
+        skip = (c == 0x0D) | (c == 0x0A)
+        if not skip.all():
+            heads = heads[skip]
         if heads.size == 0:
             break
         starts[heads] += 1
-    lengths = ends - starts
-    del ends
+    lengths = ends
+    lengths -= starts
 
     seg_start = starts[first_element]
     seg_len = lengths[first_element]
-    keys = _segment_keys(arr, seg_start, seg_len)
+    keys = _segment_keys(buf, seg_start, seg_len)
     frame = pl.DataFrame(
         {
             "segment_index": pl.Series(np.arange(1, n_segments + 1, dtype=np.int64)),
-            "byte_offset": pl.Series(seg_start + start),
+            "byte_offset": pl.Series(seg_start.astype(np.int64) + start),
             "segment_id": _segment_ids(keys),
         }
     )
@@ -499,39 +514,67 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
     return _Split(frame, starts, lengths, first_element, element_count, buf, keys)
 
 
+def value_key(value: str) -> int:
+    """The key :meth:`X12Document.element_keys` gives a value of at most three bytes."""
+    if len(value.encode("latin-1")) > 3:
+        raise ValueError(f"{value!r}: keys identify values of at most three bytes")
+    return _segment_key(value)
+
+
 def _segment_key(segment_id: str) -> int:
     """The numeric key of a segment id (bytes little-endian, length in the top byte)."""
     raw = segment_id.encode("latin-1")
     return int.from_bytes(raw[:3].ljust(3, b"\0"), "little") | (min(len(raw), 255) << 24)
 
 
-def _segment_keys(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    key = arr[starts].astype(np.uint32)
-    key |= arr[starts + 1].astype(np.uint32) << np.uint32(8)
-    key |= arr[starts + 2].astype(np.uint32) << np.uint32(16)
-    # Bytes past a short id are not part of it.
-    key &= np.where(lengths >= 3, 0xFFFFFF, np.where(lengths == 2, 0xFFFF, 0xFF)).astype(np.uint32)
-    key |= np.minimum(lengths, 255).astype(np.uint32) << np.uint32(24)
+_ID_MASK = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+
+
+def _segment_keys(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per segment: its id's first three bytes (little-endian) | min(length, 255) << 24."""
+    words4 = np.ndarray((len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
+    key = words4[starts]
+    short = np.minimum(lengths, 255).astype(np.uint32)
+    key &= _ID_MASK[np.minimum(short, 3)]
+    short <<= np.uint32(24)
+    key |= short
     return key
 
 
-def _segment_ids(keys_array: np.ndarray) -> pl.Series:
-    """Segment ids from each segment's first element (its first three bytes and length).
+def _segment_ids(keys: np.ndarray) -> pl.Series:
+    """Segment ids as a String series built from the numeric keys (no per-row decoding).
 
-    Decoding only the distinct keys keeps this off the per-segment path. Keys that are not
-    a valid id (2-3 upper-case letters or digits) map to null; the caller reports them.
+    Each id is at most three bytes, so its Arrow string view holds it inline: the view is
+    computed arithmetically from the key. Keys that are not a valid id (2-3 upper-case
+    letters or digits) become null; the caller reports them.
     """
-    keys = pl.Series("segment_id", keys_array)
-    old: list[int] = []
-    new: list[str] = []
-    for value in keys.unique().to_list():
+    distinct = pl.Series(keys).unique().to_list()
+    invalid = []
+    for value in distinct:
         length = value >> 24
-        if length in (2, 3):
-            text = (value & 0xFFFFFF).to_bytes(3, "little")[:length].decode("latin-1")
-            if _SEGMENT_ID.fullmatch(text):
-                old.append(value)
-                new.append(text)
-    return keys.replace_strict(old, new, default=None, return_dtype=pl.String)
+        text = (value & 0xFFFFFF).to_bytes(3, "little")[: min(length, 3)].decode("latin-1")
+        if length not in (2, 3) or not _SEGMENT_ID.fullmatch(text):
+            invalid.append(value)
+    n = len(keys)
+    views = np.zeros((n, 2), dtype=np.uint64)
+    low = (keys & np.uint32(0xFFFFFF)).astype(np.uint64)
+    low <<= np.uint64(32)
+    low |= keys >> np.uint32(24)
+    views[:, 0] = low
+    validity = None
+    null_count = 0
+    if invalid:
+        valid = ~np.isin(keys, np.array(invalid, dtype=np.uint32))
+        views[~valid] = 0
+        null_count = int(n - np.count_nonzero(valid))
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(
+        pa.string_view(),
+        n,
+        [validity, pa.py_buffer(views), pa.py_buffer(b"")],
+        null_count=null_count,
+    )
+    return pl.Series("segment_id", array)
 
 
 def _last_terminator(found: list[tuple[np.ndarray, np.ndarray]], term: int) -> int:
@@ -599,15 +642,18 @@ def _validate_envelopes(
     """
     seg = doc.segments
     sid = seg["segment_id"]
-    is_st = sid == "ST"
-    is_se = sid == "SE"
-    st_count = is_st.cum_sum()
-    se_before = is_se.cum_sum() - is_se.cast(pl.UInt32)
+    keys = doc.segment_keys
+    is_st = keys == _segment_key("ST")
+    is_se = keys == _segment_key("SE")
+    is_envelope = np.isin(keys, [_segment_key(e) for e in ENVELOPE_IDS])
+    st_count = np.cumsum(is_st, dtype=np.int32)
+    se_before = np.cumsum(is_se, dtype=np.int32) - is_se
     inside = st_count > se_before
-    stray = seg.filter(~inside & ~sid.is_in(ENVELOPE_IDS) & sid.is_not_null())
-    first_stray = int(stray["segment_index"][0]) if stray.height else None
+    valid_id = sid.is_not_null().to_numpy()
+    strays = np.flatnonzero(~inside & ~is_envelope & valid_id)
+    first_stray = int(strays[0]) + 1 if strays.size else None
 
-    env_rows = sid.is_in(ENVELOPE_IDS).arg_true().to_numpy()
+    env_rows = np.flatnonzero(is_envelope)
     env = doc.take(env_rows, {f"e{k}": k for k in (1, 2, 3, 6, 8, 13, 15)}).select(
         "segment_index",
         pl.Series("segment_id", sid.gather(env_rows)),
@@ -761,13 +807,9 @@ def _validate_envelopes(
         raise min(found, key=lambda e: e.segment_index or 0)
 
     transactions = pl.DataFrame(rows, schema=_TRANSACTION_SCHEMA)
-    transaction_index = (
-        pl.DataFrame({"inside": inside, "n": st_count})
-        .select(
-            pl.when(pl.col("inside")).then(pl.col("n")).cast(pl.Int32).alias("transaction_index")
-        )
-        .to_series()
-    )
+    transaction_index = pl.Series(
+        "transaction_index", np.where(inside, st_count, 0), dtype=pl.Int32
+    ).replace(0, None)
     return transactions, transaction_index
 
 
@@ -818,6 +860,36 @@ def component(composite: pl.Expr, k: int, separator: str) -> pl.Expr:
     """Component ``k`` (1-based) of a composite element; empty or absent → null."""
     value = composite.str.split(separator).list.get(k - 1, null_on_oob=True)
     return pl.when(value != "").then(value)
+
+
+def run_parallel(*tasks: Callable[[], T]) -> list[T]:
+    """Run independent table builders on two threads; results in order.
+
+    If several fail, the exception of the first task (in argument order) is raised, so
+    the error reported does not depend on thread timing.
+    """
+    with ThreadPoolExecutor(_THREADS) as pool:
+        futures = [pool.submit(task) for task in tasks]
+    results: list[T] = []
+    for future in futures:
+        results.append(future.result())
+    return results
+
+
+def forward_fill_marks(
+    doc: X12Document, starts: Sequence[str], resets: Sequence[str]
+) -> np.ndarray:
+    """Per segment row: the segment index of the latest segment whose id is in ``starts``,
+    or 0 when a segment in ``resets`` (or nothing) came after it. Loop keys in NumPy:
+    e.g. starts=("CLP",), resets=("LX", "SE") gives each segment its loop-2100 CLP."""
+    keys = doc.segment_keys
+    is_start = np.isin(keys, [_segment_key(s) for s in starts])
+    is_reset = np.isin(keys, [_segment_key(s) for s in resets]) & ~is_start
+    n = len(keys)
+    position = np.where(is_start | is_reset, np.arange(n, dtype=np.int64), -1)
+    np.maximum.accumulate(position, out=position)
+    last = np.maximum(position, 0)
+    return np.where((position >= 0) & is_start[last], last + 1, 0)
 
 
 def first_children(
