@@ -109,6 +109,82 @@ def run_generate(cfg: GeneratorConfig, landing: Path, truth: Path) -> None:
     console.print(f"Landing files: {summary.landing_dir}\nTruth ledger:  {summary.truth_dir}")
 
 
+@main.command("ingest")
+@click.option(
+    "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Parser processes."
+)
+def ingest_cmd(workers: int) -> None:
+    """Load everything new in the landing folders into the DuckDB warehouse (raw.*)."""
+    ok = run_ingest_assets(data_dir(), workers)
+    raise SystemExit(0 if ok else 1)
+
+
+def run_ingest_assets(root: Path, workers: int = 2) -> bool:
+    """Materialise the ingest assets and their checks in process, with a progress bar and
+    a summary table. Returns False when a run step failed (bad files are not failures)."""
+    from dagster import DagsterInstance, materialize
+
+    from pipelines.defs.checks import INGEST_CHECKS
+    from pipelines.defs.ingest import ASSET_NAMES, INGEST_ASSETS
+    from pipelines.defs.resources import Progress as ProgressHooks
+    from pipelines.defs.resources import WarehouseResource
+
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+                  TimeElapsedColumn(), console=console) as bar:  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def on_start(label: str, total: int) -> None:
+            tasks[label] = bar.add_task(f"ingest {label}", total=total)
+
+        def on_advance(label: str, detail: str) -> None:
+            bar.advance(tasks[label])
+
+        config = {"ops": {name: {"config": {"workers": workers, "settle_seconds": 0.0}} for name in ASSET_NAMES.values()},
+                  "loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # fmt: skip
+        result = materialize(
+            [*INGEST_ASSETS, *INGEST_CHECKS],
+            resources={
+                "warehouse": WarehouseResource(data_dir=str(root)),
+                "progress": ProgressHooks(on_start, on_advance),
+            },
+            run_config=config,
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Ingest finished in {elapsed:.1f} s", title_justify="left")
+    for col in ("source", "loaded", "duplicate", "rejected", "rows added"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    set_aside: dict[str, str] = {}
+    for source, node in ASSET_NAMES.items():
+        events = result.asset_materializations_for_node(node)
+        if not events:
+            table.add_row(source, "-", "-", "-", "failed")
+            continue
+        meta = {k: v.value for k, v in events[0].metadata.items()}
+        rows = sum(int(e.metadata["rows_added"].value) for e in events)
+        table.add_row(
+            source,
+            str(meta["files_loaded"]),
+            str(meta["files_duplicate"]),
+            str(meta["files_rejected"]),
+            f"{rows:,}",
+        )
+        set_aside.update(meta["set_aside"])
+    console.print(table)
+    for name, why in sorted(set_aside.items()):
+        console.print(f"[yellow]set aside[/] {name}: {why}")
+    checks = [e for e in result.get_asset_check_evaluations()]
+    failed = [c for c in checks if not c.passed]
+    console.print(f"Checks: {len(checks) - len(failed)} of {len(checks)} passed")
+    for c in failed:
+        console.print(
+            f"[red]check failed[/] {c.asset_key.to_user_string()} {c.check_name}: {c.metadata}"
+        )
+    return result.success and not failed
+
+
 @main.command("demo")
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_cmd(seed: int) -> None:

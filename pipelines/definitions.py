@@ -1,0 +1,23 @@
+"""The Dagster code location: gathers the definitions in ``pipelines/defs``.
+
+dagster dev -m pipelines.definitions
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from pipelines.defs.checks import INGEST_CHECKS
+from pipelines.defs.ingest import INGEST_ASSETS
+from pipelines.defs.resources import Progress, WarehouseResource
+from pipelines.defs.schedules import daily_ingest, ingest_all_job
+from pipelines.defs.sensors import landing_sensor
+
+defs = Definitions(
+    assets=INGEST_ASSETS,
+    asset_checks=INGEST_CHECKS,
+    jobs=[ingest_all_job],
+    schedules=[daily_ingest],
+    sensors=[landing_sensor],
+    resources={"warehouse": WarehouseResource(), "progress": Progress()},
+)
