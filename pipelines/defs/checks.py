@@ -50,7 +50,7 @@ def _existing(con) -> set[str]:
             asset=["raw", "remit_payments"],
             description="Every loaded 835 transaction: Σ CLP04 − Σ PLB = BPR02",
         )
-    ],  # fmt: skip
+    ],
     pool="warehouse_writer",
 )
 def remittances_balance(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
@@ -81,7 +81,7 @@ def remittances_balance(context: AssetCheckExecutionContext, warehouse: Warehous
             description="Rows in the table = rows the file registry says were loaded into it",
         )
         for t in ALL_RAW_TABLES
-    ],  # fmt: skip
+    ],
     pool="warehouse_writer",
 )
 def rows_match_registry(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
