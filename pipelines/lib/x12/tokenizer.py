@@ -194,6 +194,15 @@ class X12Document:
         )
         return pl.Series("elements", lists)
 
+    def table(self) -> pl.DataFrame:
+        """Every segment with its elements and control numbers, one row per segment:
+        ``segment_index``, ``byte_offset``, ``segment_id``, ``elements`` (List[String]),
+        ``transaction_index`` and the interchange, group and transaction control numbers
+        (null outside ST..SE). A convenience for inspection; parsers use :meth:`take`."""
+        return self.segments.with_columns(elements=self.elements()).join(
+            self.control_numbers(), on="transaction_index", how="left", maintain_order="left"
+        )
+
     def segment_text(self, segment_index: int) -> str:
         """The text of one segment as in the file (elements joined by the separator)."""
         row = segment_index - 1

@@ -226,6 +226,25 @@ def test_transactions_table_has_envelope_metadata():
     }
 
 
+def test_table_has_elements_and_control_numbers_per_segment():
+    table = tokenize(BASIC.encode()).table()
+    assert table.columns == [
+        "segment_index",
+        "byte_offset",
+        "segment_id",
+        "transaction_index",
+        "elements",
+        "interchange_control_number",
+        "group_control_number",
+        "transaction_control_number",
+    ]
+    row = table.row(3, named=True)
+    assert row["elements"] == ["BPR", "I", "10.00", "C", "CHK", *[""] * 11, "20240116"]
+    assert (row["interchange_control_number"], row["group_control_number"]) == ("000000101", "101")
+    assert row["transaction_control_number"] == "0001"
+    assert table.row(0, named=True)["transaction_control_number"] is None
+
+
 def test_read_x12_from_disk_uses_the_file_name(tmp_path):
     path = tmp_path / "x.835"
     path.write_bytes(BASIC.encode())
