@@ -38,6 +38,7 @@ from pipelines.lib.x12.tokenizer import (
     read_x12,
     split_composite,
     tokenize,
+    with_lineage,
 )
 
 VERSIONS = ("005010X222A1", "005010X222A2", "005010X222")
@@ -109,11 +110,8 @@ def parse_837p(doc: X12Document) -> Claims837P:
     _check_claims_have_lines(doc, claims, lines)
     _balance(doc, claims, lines)
 
-    numbers = doc.control_numbers()
-
     def lineage(frame: pl.DataFrame) -> pl.DataFrame:
-        rest = [c for c in frame.columns if c not in LINEAGE]
-        return frame.join(numbers, on="transaction_index", how="left").select(*LINEAGE, *rest)
+        return with_lineage(doc, frame, LINEAGE)
 
     counts = lines.group_by("claim_segment_index").agg(line_count=pl.len())
     claims = claims.join(

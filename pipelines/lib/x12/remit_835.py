@@ -44,6 +44,7 @@ from pipelines.lib.x12.tokenizer import (
     split_composite,
     tokenize,
     value_key,
+    with_lineage,
 )
 
 VERSIONS_5010 = ("005010X221A1", "005010X221")
@@ -152,11 +153,8 @@ def parse_835(doc: X12Document) -> Remit835:
         how="left",
     ).with_columns(pl.col("remark_codes").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
-    numbers = doc.control_numbers()
-
     def lineage(frame: pl.DataFrame) -> pl.DataFrame:
-        rest = [c for c in frame.columns if c not in LINEAGE]
-        return frame.join(numbers, on="transaction_index", how="left").select(*LINEAGE, *rest)
+        return with_lineage(doc, frame, LINEAGE)
 
     return Remit835(
         payments=lineage(payments),

@@ -871,6 +871,23 @@ def component(composite: pl.Expr, k: int, separator: str) -> pl.Expr:
     return pl.when(value != "").then(value)
 
 
+def with_lineage(doc: X12Document, frame: pl.DataFrame, first: Sequence[str]) -> pl.DataFrame:
+    """``frame`` with the control numbers of its ``transaction_index`` added and the
+    ``first`` columns moved to the front. A gather by transaction ordinal, not a join."""
+    numbers = doc.control_numbers().sort("transaction_index")
+    position = (frame["transaction_index"].cast(pl.Int64) - 1).to_numpy()
+    added = {
+        name: numbers[name].gather(position)
+        for name in (
+            "interchange_control_number",
+            "group_control_number",
+            "transaction_control_number",
+        )
+    }
+    frame = frame.with_columns(**added)
+    return frame.select(*first, *[c for c in frame.columns if c not in first])
+
+
 def run_parallel(*tasks: Callable[[], T]) -> list[T]:
     """Run independent table builders on two threads; results in order.
 
