@@ -450,7 +450,10 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
     n_bytes = len(body)
     blocks = [(lo, min(lo + _BLOCK, n_bytes)) for lo in range(0, n_bytes, _BLOCK)]
 
-    def boundaries(block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def boundaries(block: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """Element ends, terminator flags, starts and lengths of one block (in cache).
+
+        The block's first element starts in an earlier block: it is fixed up after."""
         lo, hi = block
         chunk = arr[lo:hi]
         mask = chunk == sep
@@ -460,11 +463,25 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
             mask |= chunk == 0x0D
         pos = np.flatnonzero(mask)
         # int32 halves the memory of the element index (files are < 2 GiB).
-        return (pos + lo).astype(np.int32), is_term[pos]
+        ends = (pos + lo).astype(np.int32)
+        flags = is_term[pos]
+        starts = np.empty_like(ends)
+        if len(ends):
+            starts[0] = lo
+            np.add(ends[:-1], 1, out=starts[1:])
+            # Line breaks after a terminator belong to no segment: skip them.
+            heads = np.flatnonzero(flags[:-1]) + 1
+            for _ in range(8):
+                c = arr[starts[heads]]
+                heads = heads[((c == 0x0D) | (c == 0x0A)) & (starts[heads] < ends[heads])]
+                if heads.size == 0:
+                    break
+                starts[heads] += 1
+        return ends, flags, starts, ends - starts
 
     with ThreadPoolExecutor(_THREADS) as pool:
         found = list(pool.map(boundaries, blocks))
-    term_flags = np.concatenate([t for _, t in found]) if found else np.zeros(0, dtype=bool)
+    term_flags = np.concatenate([f[1] for f in found]) if found else np.zeros(0, dtype=bool)
     term_rank = np.flatnonzero(term_flags)
     if len(term_rank) == 0:
         raise _syntax(file_name, "no segment terminator after the ISA segment (truncated file)")
@@ -477,29 +494,28 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         )
     n_elements = int(term_rank[-1]) + 1
     n_segments = len(term_rank)
-    ends = np.concatenate([p for p, _ in found])[:n_elements]
+    ends = np.concatenate([f[0] for f in found])[:n_elements]
+    starts = np.concatenate([f[2] for f in found])[:n_elements]
+    lengths = np.concatenate([f[3] for f in found])[:n_elements]
+    # Fix the first element of every block: it starts after the previous boundary.
+    first_of_block = np.cumsum([0, *[len(f[0]) for f in found[:-1]]])
+    for b in first_of_block:
+        b = int(b)
+        if b >= n_elements:
+            break
+        begin = int(ends[b - 1]) + 1 if b > 0 else 0
+        if b > 0 and term_flags[b - 1]:
+            while begin < ends[b] and arr[begin] in (0x0D, 0x0A):
+                begin += 1
+        starts[b] = begin
+        lengths[b] = ends[b] - begin
+    del ends
     seg_off = np.empty(n_segments + 1, dtype=np.int64)
     seg_off[0] = 0
     seg_off[1:] = term_rank
     seg_off[1:] += 1
     first_element = seg_off[:-1]
     element_count = np.diff(seg_off)
-
-    starts = np.empty(n_elements, dtype=np.int32)
-    starts[0] = 0
-    np.add(ends[:-1], 1, out=starts[1:])
-    # Line breaks after a terminator belong to no segment: skip them.
-    heads = first_element
-    for _ in range(8):
-        c = arr[starts[heads]]
-        skip = (c == 0x0D) | (c == 0x0A)
-        if not skip.all():
-            heads = heads[skip]
-        if heads.size == 0:
-            break
-        starts[heads] += 1
-    lengths = ends
-    lengths -= starts
 
     seg_start = starts[first_element]
     seg_len = lengths[first_element]
@@ -586,8 +602,8 @@ def _segment_ids(keys: np.ndarray) -> pl.Series:
     return pl.Series("segment_id", array)
 
 
-def _last_terminator(found: list[tuple[np.ndarray, np.ndarray]], term: int) -> int:
-    for pos, is_term in reversed(found):
+def _last_terminator(found: list[tuple[np.ndarray, ...]], term: int) -> int:
+    for pos, is_term, *_ in reversed(found):
         hits = np.flatnonzero(is_term)
         if hits.size:
             return int(pos[hits[-1]])

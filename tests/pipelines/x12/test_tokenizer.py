@@ -245,6 +245,27 @@ def test_table_has_elements_and_control_numbers_per_segment():
     assert table.row(0, named=True)["transaction_control_number"] is None
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 7, 16, 64])
+def test_block_boundaries_do_not_change_the_result(monkeypatch, block):
+    """Large files are split in blocks on two threads; a block may end anywhere (inside an
+    element, on a separator, between a terminator and its line break)."""
+    from pipelines.lib.x12 import tokenizer
+
+    lines = BASIC.replace("~", "").split("\n")
+    variants = [
+        BASIC.replace("\n", "\r\n") + "\r\n",  # '~' then CRLF
+        lines[0] + "\n" + "\r\n".join(lines[1:]) + "\r\n",  # LF terminator, stray CR
+    ]
+    for text in variants:
+        expected = tokenize(text.encode())
+        monkeypatch.setattr(tokenizer, "_BLOCK", block)
+        got = tokenize(text.encode())
+        monkeypatch.undo()
+        assert got.table().equals(expected.table())
+        assert np.array_equal(got.element_start, expected.element_start)
+        assert np.array_equal(got.element_length, expected.element_length)
+
+
 def test_read_x12_from_disk_uses_the_file_name(tmp_path):
     path = tmp_path / "x.835"
     path.write_bytes(BASIC.encode())
