@@ -91,12 +91,14 @@ def run_ingest(
     files: list[str] | None = None,
     workers: int = 2,
     settle_seconds: float = 2.0,
+    batch_files: int = 200,
     on_start: Callable[[list[LandingFile]], None] = lambda _: None,
     on_file: Callable[[FileOutcome], None] = lambda _: None,
 ) -> IngestSummary:
     """Load what waits in the landing folders (all four unless ``folders``; only the named
     ``files``, as ``<folder>/<name>``, when given). Files modified in the last
-    ``settle_seconds`` may still be being written and wait for the next run."""
+    ``settle_seconds`` may still be being written and wait for the next run. At most
+    ``batch_files`` files share one transaction."""
     started = time.perf_counter()
     folders = folders or tuple(KINDS_BY_FOLDER)
     with open_writer(data_dir) as con:
@@ -105,6 +107,7 @@ def run_ingest(
             wanted = set(files)
             waiting = [f for f in waiting if f.name in wanted]
         on_start(waiting)
-        outcomes = Loader(con, data_dir).run(waiting, workers=workers, on_file=on_file)
+        loader = Loader(con, data_dir, batch_files=batch_files)
+        outcomes = loader.run(waiting, workers=workers, on_file=on_file)
         con.execute("checkpoint")
     return IngestSummary(outcomes, time.perf_counter() - started, sum(f.size for f in waiting))
