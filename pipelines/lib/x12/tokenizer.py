@@ -130,6 +130,13 @@ class X12Document:
             has = count > k
             if present is not None:
                 has &= present
+            if not has.any():
+                columns[name] = (
+                    pl.Series(name, [None], dtype=pl.String).extend_constant(None, len(rows) - 1)
+                    if len(rows)
+                    else pl.Series(name, [], dtype=pl.String)
+                )
+                continue
             index = np.where(has, first + k, 0)
             lengths = np.where(has, self.element_length[index], 0)
             columns[name] = _view_series(name, self.buffer, self.element_start[index], lengths)
