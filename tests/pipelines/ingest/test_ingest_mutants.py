@@ -28,7 +28,7 @@ def mutations(draw, size: int):
         length = draw(st.integers(1, 40))
         byte = draw(
             st.sampled_from(
-                list(SEPARATORS) + [ord("0"), ord("9"), ord("A"), ord("-"), ord("."), 0xFF]
+                [*list(SEPARATORS), ord("0"), ord("9"), ord("A"), ord("-"), ord("."), 255]
             )
         )
         edits.append((kind, pos, length, byte))
