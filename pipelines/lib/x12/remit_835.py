@@ -461,7 +461,8 @@ def _claims(doc: X12Document, loops: _Loops) -> pl.DataFrame:
             raise doc.error(
                 SegmentError,
                 int(stray[0]) + 1,
-                f"{sid} segment outside a claim (before any CLP)",
+                f"{sid} segment is not inside a claim (loop 2100 starts at a CLP; "
+                "LX, PLB and SE end it)",
                 "835 loop structure",
             )
 

@@ -362,12 +362,16 @@ def test_wrong_component_separator_in_svc01():
             "CAS01 group code 'XX' is not one of CO, OA, PI, PR",
         ),
         ("CLP*PCN002*4", "CLP*PCN002*9", "CLP02 claim status '9' is not a known code"),
-        ("LX*1~\nCLP*PCN001", "LX*1~\nCAS*CO*45*1.00~\nCLP*PCN001", "CAS segment outside a claim"),
+        (
+            "LX*1~\nCLP*PCN001",
+            "LX*1~\nCAS*CO*45*1.00~\nCLP*PCN001",
+            "CAS segment is not inside a claim",
+        ),
     ],
 )
 def test_structural_problems(old, new, reason):
     text = REMIT.replace(old, new)
-    if "outside" in reason:
+    if "not inside" in reason:
         text = text.replace("SE*31*", "SE*32*")
     err = fails(text, SegmentError)
     assert reason in err.reason
@@ -491,3 +495,20 @@ def test_public_sample(name):
     assert info.value.rule == rule
     assert info.value.segment_index == segment
     assert info.value.file == name
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/samples/x12/835 is not present")
+def test_nevada_with_its_iea02_repaired_loads_and_balances():
+    """The envelope error hides a file that is otherwise sound: three payments, one of
+    them only provider-level adjustments (ΣCLP04 0 − ΣPLB −1812.27 = BPR02 1812.27)."""
+    text = (SAMPLES / "affect-thera__nevada_medicaid.txt").read_text(encoding="latin-1")
+    remit = parse(text.replace("IEA*1*100000301", "IEA*1*100000300"))
+    assert remit.payments.select(
+        "transaction_control_number", "payment_amount", "claim_count"
+    ).rows() == [
+        ("0001", Decimal("0.00"), 1),
+        ("0002", Decimal("0.00"), 2),
+        ("0003", Decimal("1812.27"), 0),
+    ]
+    assert remit.claims["claim_status_code"].to_list() == ["4", "2", "4"]
+    assert remit.provider_adjustments["amount"].sum() == Decimal("-1812.27")
