@@ -127,21 +127,26 @@ def parse_835(doc: X12Document) -> Remit835:
 
     # The tables are independent until balancing; NumPy gathers and Polars release the
     # GIL, so two threads use both cores. Errors are raised in this fixed order.
-    claims, service_lines, cas = run_parallel(
-        lambda: _claims(doc, loops),
-        lambda: _service_lines(doc, loops, comp),
+    claim_core, claim_details, line_core, line_details, cas = run_parallel(
+        lambda: _claim_core(doc, loops),
+        lambda: _claim_details(doc, loops),
+        lambda: _line_core(doc, loops, comp),
+        lambda: _line_details(doc, loops),
         lambda: _adjustments(doc, loops, group_codes),
     )
+    claims = _claim_columns(pl.concat([claim_core, claim_details], how="horizontal"))
+    service_lines = _line_columns(pl.concat([line_core, line_details], how="horizontal"))
     claim_adjustments = cas.filter(pl.col("line_segment_index").is_null()).drop(
         "line_segment_index"
     )
     line_adjustments = cas.filter(pl.col("line_segment_index").is_not_null())
-    remarks = _remarks(doc, loops)
-    provider_adjustments = _provider_adjustments(doc, loops, comp)
-    payments = _payments(doc, loops, claims)
-
-    _balance_lines(doc, service_lines, line_adjustments)
-    _balance_claims(doc, claims, cas)
+    remarks, provider_adjustments, payments, *_ = run_parallel(
+        lambda: _remarks(doc, loops),
+        lambda: _provider_adjustments(doc, loops, comp),
+        lambda: _payments(doc, loops, claims),
+        lambda: _balance_lines(doc, service_lines, line_adjustments),
+        lambda: _balance_claims(doc, claims, cas),
+    )
     _balance_transactions(doc, payments, claims, provider_adjustments)
 
     claims = claims.join(
@@ -212,10 +217,14 @@ class _Loops:
     @staticmethod
     def of(doc: X12Document) -> _Loops:
         ends_claim = ("LX", "PLB", "SE", "ST")
+        claim, line = run_parallel(
+            lambda: forward_fill_marks(doc, ("CLP",), ends_claim),
+            lambda: forward_fill_marks(doc, ("SVC",), (*ends_claim, "CLP")),
+        )
         return _Loops(
             transaction=doc.segments["transaction_index"].fill_null(0).to_numpy(),
-            claim=forward_fill_marks(doc, ("CLP",), ends_claim),
-            line=forward_fill_marks(doc, ("SVC",), (*ends_claim, "CLP")),
+            claim=claim,
+            line=line,
         )
 
     def rows(
@@ -274,18 +283,18 @@ class _Loops:
     def child(
         self,
         doc: X12Document,
-        parents: pl.DataFrame,
+        parents: np.ndarray,
         segment_id: str,
         level: str,
         qualifier: tuple[int, str],
         elements: dict[str, int],
     ) -> pl.DataFrame:
-        """For each row of ``parents`` (CLP rows for level ``claim``, SVC rows for ``line``)
+        """For each parent segment index (CLP for level ``claim``, SVC for ``line``)
         the elements of its first child segment with that qualifier, aligned row by row
         (null where there is none), plus ``child_segment_index`` — no join needed."""
         child_rows = self.rows(doc, segment_id, level, qualifier)
         keys = (self.claim if level == "claim" else self.line)[child_rows]
-        return first_children(doc, parents["segment_index"].to_numpy(), child_rows, keys, elements)
+        return first_children(doc, parents, child_rows, keys, elements)
 
 
 def _nonzero(name: str) -> pl.Expr:
@@ -432,7 +441,8 @@ def _payments(doc: X12Document, loops: _Loops, claims: pl.DataFrame) -> pl.DataF
 # --------------------------------------------------------------------------- claims
 
 
-def _claims(doc: X12Document, loops: _Loops) -> pl.DataFrame:
+def _claim_core(doc: X12Document, loops: _Loops) -> pl.DataFrame:
+    """One row per CLP with its elements checked and typed (loop 2100 header)."""
     clp = loops.take(doc, "CLP", {f"clp{k:02d}": k for k in range(1, 10)})
     clp = convert(
         doc,
@@ -465,20 +475,25 @@ def _claims(doc: X12Document, loops: _Loops) -> pl.DataFrame:
                 "LX, PLB and SE end it)",
                 "835 loop structure",
             )
+    return clp
 
-    out = clp
+
+def _claim_details(doc: X12Document, loops: _Loops) -> pl.DataFrame:
+    """Per CLP row (in order): statement and received dates, patient, rendering provider."""
+    clp = doc.rows("CLP") + 1
+    dates: list[pl.Series] = []
     for qualifier, name in (
         ("232", "statement_from"),
         ("233", "statement_to"),
         ("050", "received_date"),
     ):
-        dates = convert(
+        converted = convert(
             doc,
             loops.child(doc, clp, "DTM", "claim", (1, qualifier), {name: 2}),
             [Field(name, f"DTM02 ({qualifier})", "date", required=True)],
             index_column="child_segment_index",
         )
-        out = out.with_columns(dates[name])
+        dates.append(converted[name])
     patient = loops.child(
         doc,
         clp,
@@ -501,10 +516,17 @@ def _claims(doc: X12Document, loops: _Loops) -> pl.DataFrame:
         (1, "82"),
         {"rendering_provider_id_qualifier": 8, "rendering_provider_id": 9},
     )
-    out = pl.concat(
-        [out, patient.drop("child_segment_index"), rendering.drop("child_segment_index")],
+    return pl.concat(
+        [
+            pl.DataFrame(dates),
+            patient.drop("child_segment_index"),
+            rendering.drop("child_segment_index"),
+        ],
         how="horizontal",
     )
+
+
+def _claim_columns(out: pl.DataFrame) -> pl.DataFrame:
     return out.select(
         "transaction_index",
         "segment_index",
@@ -536,7 +558,8 @@ def _claims(doc: X12Document, loops: _Loops) -> pl.DataFrame:
 # --------------------------------------------------------------------------- lines
 
 
-def _service_lines(doc: X12Document, loops: _Loops, comp: str) -> pl.DataFrame:
+def _line_core(doc: X12Document, loops: _Loops, comp: str) -> pl.DataFrame:
+    """One row per SVC with its elements checked and typed, SVC01 split (loop 2110)."""
     lines = loops.take(
         doc,
         "SVC",
@@ -585,17 +608,22 @@ def _service_lines(doc: X12Document, loops: _Loops, comp: str) -> pl.DataFrame:
         else:
             reason = f"SVC01 {row['svc01']!r} has no procedure code (SVC01-2)"
         raise doc.error(SegmentError, row["segment_index"], reason, "835 SVC01 procedure composite")
+    return lines
 
-    out = lines
+
+def _line_details(doc: X12Document, loops: _Loops) -> pl.DataFrame:
+    """Per SVC row (in order): service dates, line item control number, allowed amount."""
+    lines = doc.rows("SVC") + 1
+    dates: list[pl.Series] = []
     for qualifier in ("472", "150", "151"):
         name = f"date_{qualifier}"
-        dates = convert(
+        converted = convert(
             doc,
             loops.child(doc, lines, "DTM", "line", (1, qualifier), {name: 2}),
             [Field(name, f"DTM02 ({qualifier})", "date", required=True)],
             index_column="child_segment_index",
         )
-        out = out.with_columns(dates[name])
+        dates.append(converted[name])
     ref = loops.child(doc, lines, "REF", "line", (1, "6R"), {"line_item_control_number": 2})
     amt = convert(
         doc,
@@ -603,7 +631,10 @@ def _service_lines(doc: X12Document, loops: _Loops, comp: str) -> pl.DataFrame:
         [Field("allowed_amount", "AMT02 (B6)", "money", required=True)],
         index_column="child_segment_index",
     )
-    out = out.with_columns(ref["line_item_control_number"], amt["allowed_amount"])
+    return pl.DataFrame([*dates, ref["line_item_control_number"], amt["allowed_amount"]])
+
+
+def _line_columns(out: pl.DataFrame) -> pl.DataFrame:
     return out.select(
         "transaction_index",
         "segment_index",

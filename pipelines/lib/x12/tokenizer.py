@@ -933,12 +933,15 @@ def forward_fill_marks(
     e.g. starts=("CLP",), resets=("LX", "SE") gives each segment its loop-2100 CLP."""
     keys = doc.segment_keys
     is_start = np.isin(keys, [_segment_key(s) for s in starts])
-    is_reset = np.isin(keys, [_segment_key(s) for s in resets]) & ~is_start
+    is_mark = np.isin(keys, [_segment_key(s) for s in (*starts, *resets)])
     n = len(keys)
-    position = np.where(is_start | is_reset, np.arange(n, dtype=np.int64), -1)
+    position = np.arange(n, dtype=np.int32)
+    position[~is_mark] = -1
     np.maximum.accumulate(position, out=position)
-    last = np.maximum(position, 0)
-    return np.where((position >= 0) & is_start[last], last + 1, 0)
+    # position: the row of the latest start or reset (-1: none yet)
+    result = position + 1
+    result[(position < 0) | ~is_start[np.maximum(position, 0)]] = 0
+    return result.astype(np.int64)
 
 
 def first_children(
