@@ -4,6 +4,7 @@ and prints what it did."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -188,8 +189,17 @@ def run_ingest_assets(root: Path, workers: int = 2) -> bool:
 @main.command("demo")
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_cmd(seed: int) -> None:
-    """The main job: generate the demo practice (later: ingest, build, report, serve)."""
-    run_generate(preset_config("demo", seed=seed), data_dir() / "landing", data_dir() / "truth")
+    """The main job: generate the demo practice and ingest it (later: build, report, serve).
+
+    The demo starts from a clean slate: it clears the generated folders of $RCM_DATA_DIR
+    (landing, archive, quarantine, truth, warehouse) so a re-run shows the same practice."""
+    root = data_dir()
+    for sub in ("landing", "archive", "quarantine", "truth", "warehouse"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    run_generate(preset_config("demo", seed=seed), root / "landing", root / "truth")
+    ok = run_ingest_assets(root)
+    console.print(f"Warehouse: {root / 'warehouse' / 'rcm.duckdb'}")
+    raise SystemExit(0 if ok else 1)
 
 
 if __name__ == "__main__":
