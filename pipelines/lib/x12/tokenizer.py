@@ -16,9 +16,12 @@ GS/GE and ST/SE nest; ISA13 = IEA02, GS06 = GE02, ST02 = SE02; SE01 is the numbe
 segments from ST to SE; GE01 is the number of transaction sets; IEA01 the number of
 groups; no data segment stands outside ST..SE; the file does not end inside a segment.
 
-The output is columnar (Arrow-backed Polars), never a Python object per segment: the
-splitting is done with NumPy over the whole byte string, so a 100 MB file is a handful of
-vectorised passes.
+The output is columnar, never a Python object per segment. NumPy finds the separator
+and terminator positions block by block on two threads and keeps, per element, its byte
+start and length (int32) and, per segment, its id, first element and element count.
+Element values are made on demand (:meth:`X12Document.take`) as Arrow string views that
+point into the file's bytes, which Polars adopts without copying. The helpers at the end
+(typed conversion, loop keys, child lookup) are shared by the 835 and 837P parsers.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import pyarrow as pa
 from pipelines.lib.errors import (
     EnvelopeError,
     InputError,
+    SegmentError,
     X12SyntaxError,
 )
 
@@ -882,12 +886,6 @@ DATE_PATTERN = r"^\d{8}$"
 MONEY = pl.Decimal(18, 2)
 
 
-def element(k: int) -> pl.Expr:
-    """Element ``k`` of the segment (1-based, as in CLP01); empty or absent → null."""
-    value = pl.col("elements").list.get(k, null_on_oob=True)
-    return pl.when(value != "").then(value)
-
-
 def component(composite: pl.Expr, k: int, separator: str) -> pl.Expr:
     """Component ``k`` (1-based) of a composite element; empty or absent → null."""
     value = composite.str.split(separator).list.get(k - 1, null_on_oob=True)
@@ -1018,8 +1016,6 @@ def convert(
         SegmentError: at the first segment (in file order) with a missing required value
             or a value of the wrong format, naming the element and the value.
     """
-    from pipelines.lib.errors import SegmentError
-
     if frame.height == 0:
         return frame.with_columns(_cast(f) for f in fields if f.kind != "text")
     checks: list[pl.Expr] = []
