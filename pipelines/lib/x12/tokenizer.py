@@ -456,7 +456,7 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         raise _syntax(file_name, "file is larger than 2 GiB: split it into several files")
     sep, term = ord(delims.element), ord(delims.segment)
     cr_is_boundary = term == 0x0A and body.find(b"\r") >= 0
-    buf = body + b"\x00" * 16  # room to read 12 bytes past any element start
+    buf = body + b"\x00" * 16  # room to read 16 bytes from any element start
     arr = np.frombuffer(buf, dtype=np.uint8)
     n_bytes = len(body)
     blocks = [(lo, min(lo + _BLOCK, n_bytes)) for lo in range(0, n_bytes, _BLOCK)]
@@ -626,26 +626,23 @@ def _string_views(buf: bytes, starts: np.ndarray, lengths: np.ndarray, out: np.n
 
     Layout (little-endian): int32 length, then either the value inline (length <= 12,
     zero-padded) or a 4-byte prefix, buffer index 0 and the int32 offset into ``buf``.
-    ``buf`` must extend at least 12 bytes past every start.
+    ``buf`` must extend at least 16 bytes past every start.
     """
-    # Unaligned 8- and 4-byte words at every byte position of buf.
-    words8 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
-    words4 = np.ndarray((len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
-    head = words8[starts]
-    head &= _MASK64[np.minimum(lengths, 8)]
-    tail = words4[starts + 8].astype(np.uint64)
-    tail &= _MASK32[np.clip(lengths - 8, 0, 4)]
-    lo = head & np.uint64(0xFFFFFFFF)
-    lo <<= np.uint64(32)
-    lo |= lengths.astype(np.uint64)
-    out[:, 0] = lo
-    hi = head
-    hi >>= np.uint64(32)
+    # One unaligned 16-byte read per element (a complex128 view at every byte position of
+    # buf): bytes 0-7 and 8-15 of the value. Element reads are cache misses, so one beats two.
+    words16 = np.ndarray((len(buf) - 15,), dtype=np.complex128, buffer=buf, strides=(1,))
+    read = words16[starts].view(np.uint64).reshape(-1, 2)
+    head = read[:, 0] & _MASK64[np.minimum(lengths, 8)]
+    tail = read[:, 1] & _MASK32[np.clip(lengths - 8, 0, 4)]
+    low = head << np.uint64(32)
+    low |= lengths.astype(np.uint64)
+    out[:, 0] = low
+    head >>= np.uint64(32)
     tail <<= np.uint64(32)
-    hi |= tail
+    head |= tail
     long = lengths > 12
-    hi[long] = starts[long].astype(np.uint64) << np.uint64(32)
-    out[:, 1] = hi
+    head[long] = starts[long].astype(np.uint64) << np.uint64(32)
+    out[:, 1] = head
 
 
 def _first_bad_segment_id(doc: X12Document) -> InputError | None:
