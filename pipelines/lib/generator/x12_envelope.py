@@ -238,23 +238,41 @@ def cas_segments(
     ``adjustments`` has ``keys`` + group, reason, amount_cents, quantity (null = not given).
     """
     keys = list(keys)
-    triplets = adjustments.with_columns(
-        triplet=pl.concat_str(
-            [
-                pl.col("reason"),
-                money(pl.col("amount_cents")),
-                pl.col("quantity").cast(pl.Utf8).fill_null(""),
-            ],
-            separator=ELEMENT_SEP,
-        ),
-        chunk=pl.int_range(pl.len()).over([*keys, "group"]) // per_segment,
+    per_group = (
+        adjustments.select(
+            *keys,
+            "group",
+            triplet=pl.concat_str(
+                [
+                    pl.col("reason"),
+                    money(pl.col("amount_cents")),
+                    pl.col("quantity").cast(pl.Utf8).fill_null(""),
+                ],
+                separator=ELEMENT_SEP,
+            ),
+        )
+        .group_by([*keys, "group"], maintain_order=True)
+        .agg(pl.col("triplet"))
     )
-    segs = (
-        triplets.group_by([*keys, "group", "chunk"], maintain_order=True)
-        .agg(pl.col("triplet").str.join(ELEMENT_SEP))
-        .with_columns(cas=segment("CAS", pl.col("group"), pl.col("triplet")))
+    # Slice each group's triplets into segments column-wise: as many slices as the
+    # longest group needs (almost always one).
+    n = pl.col("triplet").list.len()
+    longest = per_group.select(n.max()).item() or 0
+    chunks = [
+        pl.when(n > i * per_segment).then(
+            segment(
+                "CAS",
+                pl.col("group"),
+                pl.col("triplet").list.slice(i * per_segment, per_segment).list.join(ELEMENT_SEP),
+            )
+        )
+        for i in range(max(1, -(-longest // per_segment)))
+    ]
+    return (
+        per_group.select(*keys, cas=blocks(*chunks), n_cas=(n + per_segment - 1) // per_segment)
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("cas").str.join(""), pl.col("n_cas").sum())
     )
-    return segs.group_by(keys, maintain_order=True).agg(pl.col("cas").str.join(""), n_cas=pl.len())
 
 
 # ---------------------------------------------------------------------------------------
