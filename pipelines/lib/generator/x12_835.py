@@ -29,7 +29,7 @@ CLP06 takes the claim's filing indicator; the 837-only codes CI, BL, FI and 11, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, time
 from pathlib import Path
 
@@ -295,7 +295,9 @@ def _bpr() -> pl.Expr:
     )
 
 
-def _render_claims(frames: dict[str, pl.DataFrame], of_pass) -> pl.DataFrame:
+def _render_claims(
+    frames: dict[str, pl.DataFrame], of_pass: Callable[[str], pl.DataFrame]
+) -> pl.DataFrame:
     """Loop 2100 (with its 2110 lines) per claim, joined per payment in clp_seq order."""
     c = pl.col
     claim_key = ["payment_id", "clp_seq"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.generator.tables import Practice, conform
+from pipelines.lib.generator.tables import SCHEMAS, Practice, conform
 
 D = date.fromisoformat
 
@@ -52,17 +52,11 @@ PRACTICE = Practice(
 
 
 def _frames(rows: dict[str, list[dict]]) -> dict[str, pl.DataFrame]:
-    from pipelines.lib.generator.tables import SCHEMAS
-
-    out: dict[str, pl.DataFrame] = {}
-    for name, schema in SCHEMAS.items():
-        data = rows.get(name, [])
-        out[name] = (
-            conform(name, pl.DataFrame(data, schema=schema, orient="row"))
-            if data
-            else (pl.DataFrame(schema=schema))
-        )
-    return out
+    """Every contract table, from lists of row dicts (matched by column name)."""
+    return {
+        name: conform(name, pl.DataFrame(rows.get(name, []), schema=schema))
+        for name, schema in SCHEMAS.items()
+    }
 
 
 def _c(dollars: float) -> int:
