@@ -1029,9 +1029,9 @@ def convert(
             parsed = col.str.strptime(pl.Date, "%Y%m%d", strict=False)
             bad = bad | (col.is_not_null() & (~col.str.contains(DATE_PATTERN) | parsed.is_null()))
         checks.append(bad.alias(f"__bad_{f.column}"))
-    flags = frame.select(*checks)
-    any_bad = flags.select(pl.any_horizontal(pl.all()).any()).item()
-    if any_bad:
+    # One pass answers "is anything wrong?"; the per-field detail is only worked out when so.
+    if frame.select(pl.any_horizontal(*checks).any()).item():
+        flags = frame.select(*checks)
         first: tuple[int, Field, object] | None = None
         for f in fields:
             hit = frame.filter(flags[f"__bad_{f.column}"]).select(index_column, f.column)
