@@ -664,13 +664,13 @@ def _line_columns(out: pl.DataFrame) -> pl.DataFrame:
 
 
 def _adjustments(doc: X12Document, loops: _Loops, group_codes: tuple[str, ...]) -> pl.DataFrame:
-    """One row per CAS triplet (claim or line level); ``line_segment_index`` null at claim level."""
-    names = {"group_code": 1}
-    for k in range(_CAS_TRIPLETS):
-        for j, name in enumerate(("reason", "amount", "quantity")):
-            names[f"{name}_{k + 1}"] = 2 + 3 * k + j
-    base = loops.take(doc, "CAS", names)
-    bad_group = base.filter(
+    """One row per CAS triplet (claim or line level); ``line_segment_index`` null at claim level.
+
+    Triplet k is read only from the CAS segments long enough to have it (most have one)."""
+    rows = loops.rows(doc, "CAS")
+    count = doc.element_count[rows]
+    groups = loops.take(doc, "CAS", {"group_code": 1})
+    bad_group = groups.filter(
         ~pl.col("group_code").is_in(group_codes) | pl.col("group_code").is_null()
     )
     if bad_group.height:
@@ -681,22 +681,60 @@ def _adjustments(doc: X12Document, loops: _Loops, group_codes: tuple[str, ...]) 
             f"CAS01 group code {row['group_code']!r} is not one of {', '.join(group_codes)}",
             "835 CAS01 claim adjustment group code",
         )
-    triplets = pl.concat(
-        [
-            base.select(
-                "transaction_index",
-                "segment_index",
-                "claim_segment_index",
-                "line_segment_index",
-                pl.lit(k + 1, dtype=pl.Int8).alias("adjustment_position"),
-                "group_code",
-                pl.col(f"reason_{k + 1}").alias("reason_code"),
-                pl.col(f"amount_{k + 1}").alias("amount"),
-                pl.col(f"quantity_{k + 1}").alias("quantity"),
-            ).filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null())
-            for k in range(_CAS_TRIPLETS)
-        ]
-    ).sort("segment_index", "adjustment_position")
+    extra = {
+        "transaction_index": loops.transaction,
+        "claim_segment_index": loops.claim,
+        "line_segment_index": loops.line,
+    }
+    group_of = groups["group_code"]
+    parts = []
+    for k in range(_CAS_TRIPLETS):
+        first = 2 + 3 * k
+        has = count > first
+        if not has.any():
+            break
+        part = doc.take(
+            rows[has], {"reason_code": first, "amount": first + 1, "quantity": first + 2}, extra
+        ).with_columns(
+            pl.lit(k + 1, dtype=pl.Int8).alias("adjustment_position"),
+            group_of.filter(pl.Series(has)).alias("group_code"),
+        )
+        parts.append(
+            part.filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null())
+        )
+    columns = [
+        "transaction_index",
+        "segment_index",
+        "claim_segment_index",
+        "line_segment_index",
+        "adjustment_position",
+        "group_code",
+        "reason_code",
+        "amount",
+        "quantity",
+    ]
+    if parts:
+        triplets = pl.concat([p.select(columns) for p in parts])
+        if len(parts) > 1:
+            triplets = triplets.sort("segment_index", "adjustment_position")
+    else:
+        triplets = groups.select(
+            "transaction_index",
+            "segment_index",
+            "claim_segment_index",
+            "line_segment_index",
+            pl.lit(None, dtype=pl.Int8).alias("adjustment_position"),
+            "group_code",
+            *[
+                pl.lit(None, dtype=pl.String).alias(c)
+                for c in ("reason_code", "amount", "quantity")
+            ],
+        ).clear()
+    triplets = triplets.with_columns(
+        pl.col("transaction_index").cast(pl.Int32),
+        _nonzero("claim_segment_index"),
+        _nonzero("line_segment_index"),
+    )
     return convert(
         doc,
         triplets,

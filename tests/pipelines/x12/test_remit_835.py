@@ -512,3 +512,20 @@ def test_nevada_with_its_iea02_repaired_loads_and_balances():
     ]
     assert remit.claims["claim_status_code"].to_list() == ["4", "2", "4"]
     assert remit.provider_adjustments["amount"].sum() == Decimal("-1812.27")
+
+
+def test_remit_without_any_cas_keeps_typed_empty_adjustment_tables():
+    kept = [s for s in REMIT.split("~\n") if s and not s.startswith("CAS*")]
+    text = "~\n".join(kept) + "~\n"
+    for old, new in [
+        ("SVC*HC:99213:25*150.00*90.00", "SVC*HC:99213:25*90.00*90.00"),
+        ("SVC*HC:81002*50.00*30.00", "SVC*HC:81002*30.00*30.00"),
+        ("CLP*PCN001*1*200.00*120.00", "CLP*PCN001*1*120.00*120.00"),
+        ("CLP*PCN002*4*80.00*0.00", "CLP*PCN002*4*0.00*0.00"),
+        ("SE*31*", "SE*27*"),
+    ]:
+        text = text.replace(old, new)
+    remit = parse(text)
+    assert remit.claim_adjustments.height == remit.line_adjustments.height == 0
+    assert remit.line_adjustments.schema["amount"] == pl.Decimal(18, 2)
+    assert remit.claims["paid_amount"].to_list() == [Decimal("120.00"), Decimal("0.00")]
