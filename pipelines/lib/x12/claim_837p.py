@@ -36,6 +36,7 @@ from pipelines.lib.x12.tokenizer import (
     first_children,
     forward_fill_marks,
     read_x12,
+    run_parallel,
     split_composite,
     tokenize,
     with_lineage,
@@ -103,10 +104,16 @@ def parse_837p(doc: X12Document) -> Claims837P:
     """
     _check_transactions(doc)
     loops = _Loops.of(doc)
-    hl = _hierarchy(doc, loops)
-    claims = _claims(doc, loops, hl)
-    diagnoses = _diagnoses(doc, loops)
-    lines = _service_lines(doc, loops, diagnoses)
+
+    def claims_part() -> pl.DataFrame:
+        return _claims(doc, loops, _hierarchy(doc, loops))
+
+    def lines_part() -> tuple[pl.DataFrame, pl.DataFrame]:
+        diagnoses = _diagnoses(doc, loops)
+        return diagnoses, _service_lines(doc, loops, diagnoses)
+
+    # Independent until the final checks; errors surface in this order (claims first).
+    claims, (diagnoses, lines) = run_parallel(claims_part, lines_part)
     _check_claims_have_lines(doc, claims, lines)
     _balance(doc, claims, lines)
 
