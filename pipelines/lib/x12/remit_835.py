@@ -848,38 +848,85 @@ def _fmt(value: Decimal | None) -> str:
     return f"{(value or Decimal(0)):.2f}"
 
 
+def _cents(values: pl.Series) -> np.ndarray:
+    """Decimal(18,2) amounts as int64 cents (the Decimal's own integer, no float)."""
+    return values.to_physical().cast(pl.Int64).fill_null(0).to_numpy()
+
+
+def _first_unbalanced(
+    parent_index: np.ndarray,
+    charge: np.ndarray,
+    paid: np.ndarray,
+    child_key: np.ndarray,
+    child_amount: np.ndarray,
+) -> tuple[int, int] | None:
+    """Position of the first parent whose charge − Σ child amounts ≠ paid, and that sum.
+
+    Children are in file order, so their parent keys are sorted: the sums come from a
+    cumulative sum and two searchsorted, in exact integer cents."""
+    running = np.concatenate([[0], np.cumsum(child_amount)])
+    lo = np.searchsorted(child_key, parent_index, side="left")
+    hi = np.searchsorted(child_key, parent_index, side="right")
+    adjusted = running[hi] - running[lo]
+    bad = np.flatnonzero(charge - adjusted != paid)
+    if bad.size == 0:
+        return None
+    return int(bad[0]), int(adjusted[bad[0]])
+
+
+def _balance(
+    doc: X12Document,
+    parents: pl.DataFrame,
+    adjustments: pl.DataFrame,
+    key: str,
+    what: str,
+    labels: tuple[str, str],
+    rule: str,
+) -> None:
+    found = _first_unbalanced(
+        parents["segment_index"].to_numpy(),
+        _cents(parents["charge_amount"]),
+        _cents(parents["paid_amount"]),
+        adjustments[key].to_numpy(),
+        _cents(adjustments["amount"]),
+    )
+    if found is None:
+        return
+    position, cents = found
+    row = parents.row(position, named=True)
+    cas = Decimal(cents).scaleb(-2)
+    charge, paid = row["charge_amount"], row["paid_amount"]
+    raise doc.error(
+        BalancingError,
+        row["segment_index"],
+        f"{what} does not balance: {labels[0]} − ΣCAS = {_fmt(charge)} − {_fmt(cas)} = "
+        f"{_fmt(charge - cas)} ≠ {labels[1]} = {_fmt(paid)}",
+        rule,
+    )
+
+
 def _balance_lines(doc: X12Document, lines: pl.DataFrame, adjustments: pl.DataFrame) -> None:
-    sums = adjustments.group_by("line_segment_index").agg(cas=pl.col("amount").sum())
-    check = lines.join(sums, left_on="segment_index", right_on="line_segment_index", how="left")
-    check = check.with_columns(pl.col("cas").fill_null(pl.lit(0, dtype=MONEY)))
-    bad = check.filter(pl.col("charge_amount") - pl.col("cas") != pl.col("paid_amount")).head(1)
-    if bad.height:
-        r = bad.row(0, named=True)
-        net = r["charge_amount"] - r["cas"]
-        raise doc.error(
-            BalancingError,
-            r["segment_index"],
-            "service line does not balance: SVC02 − ΣCAS = "
-            f"{_fmt(r['charge_amount'])} − {_fmt(r['cas'])} = {_fmt(net)} ≠ SVC03 = {_fmt(r['paid_amount'])}",
-            "835 service line balancing",
-        )
+    _balance(
+        doc,
+        lines,
+        adjustments,
+        "line_segment_index",
+        "service line",
+        ("SVC02", "SVC03"),
+        "835 service line balancing",
+    )
 
 
 def _balance_claims(doc: X12Document, claims: pl.DataFrame, adjustments: pl.DataFrame) -> None:
-    sums = adjustments.group_by("claim_segment_index").agg(cas=pl.col("amount").sum())
-    check = claims.join(sums, left_on="segment_index", right_on="claim_segment_index", how="left")
-    check = check.with_columns(pl.col("cas").fill_null(pl.lit(0, dtype=MONEY)))
-    bad = check.filter(pl.col("charge_amount") - pl.col("cas") != pl.col("paid_amount")).head(1)
-    if bad.height:
-        r = bad.row(0, named=True)
-        net = r["charge_amount"] - r["cas"]
-        raise doc.error(
-            BalancingError,
-            r["segment_index"],
-            "claim does not balance: CLP03 − ΣCAS = "
-            f"{_fmt(r['charge_amount'])} − {_fmt(r['cas'])} = {_fmt(net)} ≠ CLP04 = {_fmt(r['paid_amount'])}",
-            "835 claim balancing",
-        )
+    _balance(
+        doc,
+        claims,
+        adjustments,
+        "claim_segment_index",
+        "claim",
+        ("CLP03", "CLP04"),
+        "835 claim balancing",
+    )
 
 
 def _balance_transactions(
