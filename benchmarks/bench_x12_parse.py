@@ -13,6 +13,11 @@ is the reader's own:
 - our reader and pyx12's validating reader (``x12n_document``: envelope, loop and code
   checks against the 835 map) on a ~1.5 MB file built the same way → the speed ratio.
 
+Each row also gives the CPU seconds of the reader and the 1-minute load average when it
+started: on a 2-core machine a load above ~2 means other work shared the cores, and the
+wall time then says more about the neighbours than about the reader (MB per CPU-second
+does not depend on them).
+
 Target (issue): at least 30 MB/s on a 2-core machine.
 """
 
