@@ -172,8 +172,9 @@ class X12Document:
         ok &= self.element_length[index] == len(raw)
         starts = self.element_start[index]
         data = np.frombuffer(self.buffer, dtype=np.uint8)
+        last = len(data) - 1
         for j, byte in enumerate(raw):
-            ok &= data[starts + j] == byte
+            ok &= data[np.minimum(starts + j, last)] == byte
         return ok
 
     def elements(self) -> pl.Series:
@@ -456,7 +457,7 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         raise _syntax(file_name, "file is larger than 2 GiB: split it into several files")
     sep, term = ord(delims.element), ord(delims.segment)
     cr_is_boundary = term == 0x0A and body.find(b"\r") >= 0
-    buf = body + b"\x00" * 16  # room to read 16 bytes from any element start
+    buf = body  # no copy: the element index and the string views point into the input
     arr = np.frombuffer(buf, dtype=np.uint8)
     n_bytes = len(body)
     blocks = [(lo, min(lo + _BLOCK, n_bytes)) for lo in range(0, n_bytes, _BLOCK)]
@@ -566,10 +567,32 @@ def _segment_key(segment_id: str) -> int:
 _ID_MASK = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
 
 
+def _read16(buf: bytes, starts: np.ndarray) -> np.ndarray:
+    """The 16 bytes at each start as two little-endian uint64 (zeros past the end of buf).
+
+    A complex128 view at every byte position reads them in one unaligned load; starts in
+    the last 15 bytes read from a small zero-padded copy of the tail, so the whole file
+    never needs a padded copy."""
+    n = len(buf)
+    tail_from = max(n - 15, 0)
+    near = starts >= tail_from
+    out = np.empty(len(starts), dtype=np.complex128)
+    if tail_from > 0:
+        words = np.ndarray((tail_from,), dtype=np.complex128, buffer=buf, strides=(1,))
+        if near.any():
+            out[~near] = words[starts[~near]]
+        else:
+            out = words[starts]
+    if near.any():
+        tail = bytes(buf[tail_from:]) + b"\x00" * 16
+        tail_words = np.ndarray((len(tail) - 15,), dtype=np.complex128, buffer=tail, strides=(1,))
+        out[near] = tail_words[starts[near] - tail_from]
+    return out.view(np.uint64).reshape(-1, 2)
+
+
 def _segment_keys(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per segment: its id's first three bytes (little-endian) | min(length, 255) << 24."""
-    words4 = np.ndarray((len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
-    key = words4[starts]
+    key = (_read16(buf, starts)[:, 0] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     short = np.minimum(lengths, 255).astype(np.uint32)
     key &= _ID_MASK[np.minimum(short, 3)]
     short <<= np.uint32(24)
@@ -626,12 +649,11 @@ def _string_views(buf: bytes, starts: np.ndarray, lengths: np.ndarray, out: np.n
 
     Layout (little-endian): int32 length, then either the value inline (length <= 12,
     zero-padded) or a 4-byte prefix, buffer index 0 and the int32 offset into ``buf``.
-    ``buf`` must extend at least 16 bytes past every start.
+    Bytes past the end of ``buf`` read as zeros.
     """
-    # One unaligned 16-byte read per element (a complex128 view at every byte position of
-    # buf): bytes 0-7 and 8-15 of the value. Element reads are cache misses, so one beats two.
-    words16 = np.ndarray((len(buf) - 15,), dtype=np.complex128, buffer=buf, strides=(1,))
-    read = words16[starts].view(np.uint64).reshape(-1, 2)
+    # One unaligned 16-byte read per element: bytes 0-7 and 8-15 of the value. Element
+    # reads are cache misses, so one beats two.
+    read = _read16(buf, starts)
     head = read[:, 0] & _MASK64[np.minimum(lengths, 8)]
     tail = read[:, 1] & _MASK32[np.clip(lengths - 8, 0, 4)]
     low = head << np.uint64(32)
