@@ -8,6 +8,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from pipelines.defs.checks import INGEST_CHECKS
+from pipelines.defs.dbt import DBT_ASSETS, DBT_RESOURCES, build_warehouse_job
 from pipelines.defs.ingest import INGEST_ASSETS
 from pipelines.defs.resources import Progress, WarehouseResource
 from pipelines.defs.schedules import daily_ingest, ingest_all_job
@@ -20,4 +21,10 @@ defs = Definitions(
     schedules=[daily_ingest],
     sensors=[landing_sensor],
     resources={"warehouse": WarehouseResource(), "progress": Progress()},
+)
+
+# dbt: every model and seed an asset downstream of raw/*, dbt tests as asset checks.
+defs = Definitions.merge(
+    defs,
+    Definitions(assets=DBT_ASSETS, jobs=[build_warehouse_job], resources=DBT_RESOURCES),
 )
