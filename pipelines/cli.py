@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -183,6 +184,82 @@ def run_ingest_assets(root: Path, workers: int = 2) -> bool:
         console.print(
             f"[red]check failed[/] {c.asset_key.to_user_string()} {c.check_name}: {c.metadata}"
         )
+    return result.success and not failed
+
+
+@main.command("build")
+@click.option("--verbose", "-v", is_flag=True, help="Show dbt's own log as it runs.")
+def build_cmd(verbose: bool) -> None:
+    """Build the warehouse with dbt (staging, intermediate, marts, seeds) and run its tests."""
+    ok = run_build_assets(data_dir(), verbose=verbose)
+    raise SystemExit(0 if ok else 1)
+
+
+def run_build_assets(root: Path, verbose: bool = False) -> bool:
+    """Materialise the dbt assets (``dbt build``: models, seeds and tests as asset checks)
+    in process against ``<root>/warehouse/rcm.duckdb`` and print a summary table. dbt's
+    log is shown when ``verbose``, else only its tail when the build fails. Returns False
+    when the build failed or a test failed (tests that only warn are reported)."""
+    import contextlib
+    import io
+
+    import duckdb
+    from dagster import AssetCheckSeverity, DagsterInstance, materialize
+
+    from pipelines.defs.dbt import DBT_ASSETS, DBT_RESOURCES, warehouse_file
+    from pipelines.defs.resources import WarehouseResource
+    from pipelines.lib.ingest.loader import RAW_TABLES
+
+    warehouse = warehouse_file(root)
+    if not warehouse.exists():
+        console.print(f"[red]No warehouse at {warehouse}[/]: run `rcm ingest` first.")
+        return False
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        present = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}  # fmt: skip
+    missing = sorted(
+        {"file_registry", *(t for kind in RAW_TABLES.values() for t in kind)} - present
+    )
+    if missing:
+        console.print(f"[red]Raw tables missing[/] (no file of their kind loaded yet): {', '.join(missing)}")  # fmt: skip
+        return False
+
+    started = time.perf_counter()
+    dbt_log = io.StringIO()  # dagster-dbt echoes dbt's log to stdout
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(dbt_log)
+    with Console(file=sys.stdout).status("dbt build: models, seeds and tests"), quiet:
+        result = materialize(
+            DBT_ASSETS,
+            resources={"warehouse": WarehouseResource(data_dir=str(root)), **DBT_RESOURCES},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    elapsed = time.perf_counter() - started
+    built = [e.asset_key for e in result.get_asset_materialization_events()]
+    seeds = [k for k in built if k.path[0] == "terminology"]
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed and c.severity == AssetCheckSeverity.ERROR]
+    warned = [c for c in checks if not c.passed and c.severity == AssetCheckSeverity.WARN]
+    table = Table(title=f"Build finished in {elapsed:.1f} s", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("models built", f"{len(built) - len(seeds):,}")
+    table.add_row("seeds loaded", f"{len(seeds):,}")
+    table.add_row("tests passed", f"{len(checks) - len(failed) - len(warned):,}")
+    table.add_row("tests warned", f"{len(warned):,}")
+    table.add_row("tests failed", f"{len(failed):,}")
+    table.add_row("seconds", f"{elapsed:.1f}")
+    console.print(table)
+    for c in warned:
+        console.print(f"[yellow]test warned[/] {c.asset_key.to_user_string()} {c.check_name}")
+    for c in failed:
+        console.print(f"[red]test failed[/] {c.asset_key.to_user_string()} {c.check_name}")
+    if not result.success and not verbose:
+        console.print("\n".join(dbt_log.getvalue().splitlines()[-40:]), markup=False)
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        console.print(f"[red]build failed[/]: {error.message.strip() if error else event.message}")
+    console.print(f"Warehouse: {warehouse}")
     return result.success and not failed
 
 
