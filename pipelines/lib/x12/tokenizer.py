@@ -1037,6 +1037,10 @@ def convert(
     """
     if frame.height == 0:
         return frame.with_columns(_cast(f) for f in fields if f.kind != "text")
+    # Convert first (non-strict: bad text becomes null), then check text and result in
+    # the same pass, so each value is parsed once.
+    typed = {f.column: f"__typed_{f.column}" for f in fields if f.kind != "text"}
+    work = frame.with_columns(_cast(f).alias(typed[f.column]) for f in fields if f.kind != "text")
     checks: list[pl.Expr] = []
     for f in fields:
         col = pl.col(f.column)
@@ -1044,16 +1048,23 @@ def convert(
         if f.required:
             bad = bad | (col.is_null() & pl.col(index_column).is_not_null())
         if f.kind == "money":
-            bad = bad | (col.is_not_null() & ~col.str.contains(MONEY_PATTERN))
+            # A null after conversion catches amounts too large for Decimal(18,2).
+            converted = pl.col(typed[f.column])
+            bad = bad | (
+                col.is_not_null() & (~col.str.contains(MONEY_PATTERN) | converted.is_null())
+            )
         elif f.kind == "number":
-            bad = bad | (col.is_not_null() & ~col.str.contains(NUMBER_PATTERN))
+            converted = pl.col(typed[f.column])
+            bad = bad | (
+                col.is_not_null() & (~col.str.contains(NUMBER_PATTERN) | converted.is_null())
+            )
         elif f.kind == "date":
-            parsed = col.str.strptime(pl.Date, "%Y%m%d", strict=False)
+            parsed = pl.col(typed[f.column])
             bad = bad | (col.is_not_null() & (~col.str.contains(DATE_PATTERN) | parsed.is_null()))
         checks.append(bad.alias(f"__bad_{f.column}"))
     # One pass answers "is anything wrong?"; the per-field detail is only worked out when so.
-    if frame.select(pl.any_horizontal(*checks).any()).item():
-        flags = frame.select(*checks)
+    if work.select(pl.any_horizontal(*checks).any()).item():
+        flags = work.select(*checks)
         first: tuple[int, Field, object] | None = None
         for f in fields:
             hit = frame.filter(flags[f"__bad_{f.column}"]).select(index_column, f.column)
@@ -1071,13 +1082,14 @@ def convert(
             )
         reason, rule = _KIND_RULES[f.kind]
         raise doc.error(SegmentError, idx, f"{f.label}{where} {value!r} {reason}", rule)
-    return frame.with_columns(_cast(f) for f in fields if f.kind != "text")
+    return work.drop(typed.keys()).rename({v: k for k, v in typed.items()}).select(frame.columns)
 
 
 def _cast(f: Field) -> pl.Expr:
     col = pl.col(f.column)
+    # Non-strict: text that does not convert becomes null; convert() reports it.
     if f.kind == "money":
-        return col.cast(MONEY)
+        return col.cast(MONEY, strict=False)
     if f.kind == "number":
-        return col.cast(pl.Float64)
+        return col.cast(pl.Float64, strict=False)
     return col.str.strptime(pl.Date, "%Y%m%d", strict=False)

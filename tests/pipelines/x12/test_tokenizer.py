@@ -444,6 +444,9 @@ def test_convert_reports_the_first_bad_value_by_segment():
     bad = frame.with_columns(amount=pl.lit("12.345"))
     with pytest.raises(InputError, match=r"BPR02 '12\.345' is not a valid amount"):
         convert(doc, bad, [Field("amount", "BPR02", "money")])
+    bad = frame.with_columns(amount=pl.lit("12345678901234567.00"))
+    with pytest.raises(InputError, match="is not a valid amount"):
+        convert(doc, bad, [Field("amount", "BPR02", "money")])
     bad = frame.with_columns(date=pl.lit("20241301"))
     with pytest.raises(InputError, match=r"BPR16 '20241301' is not a valid date \(CCYYMMDD\)"):
         convert(doc, bad, [Field("date", "BPR16", "date")])
