@@ -45,6 +45,7 @@ SPEC = SPEC_BY_ID
 NO_COST_SHARE = ("preventive", "wellness", "vaccine", "vaccine_admin", "screening")
 COPAY_FAMILIES = ("problem_new", "problem_est", "transitional_care")
 CAUSES = list(DENIAL_CAUSES)
+MAX_INTEREST_ITEMS = 4  # leaves room for a forward balance and its recovery in one PLB
 
 
 @dataclass
@@ -907,8 +908,29 @@ def _provider_adjustments(
         .round(0)
         .cast(pl.Int64)
     )
-    interest = late.filter(pl.col("interest") > 0).select(
+    per_claim = late.filter(pl.col("interest") > 0).select(
         "payment_id", reason=pl.lit("L6"), reference="claim_id", amount_cents=-pl.col("interest")
+    )
+    # Payers list interest per claim, but one PLB holds six items and validators choke on a
+    # repeated PLB: a payment with many late claims reports its interest as one item.
+    many = (
+        per_claim.group_by("payment_id")
+        .len()
+        .filter(pl.col("len") > MAX_INTEREST_ITEMS)["payment_id"]
+    )
+    interest = pl.concat(
+        [
+            per_claim.filter(~pl.col("payment_id").is_in(many.implode())),
+            per_claim.filter(pl.col("payment_id").is_in(many.implode()))
+            .group_by("payment_id")
+            .agg(reason=pl.lit("L6"), amount_cents=pl.col("amount_cents").sum())
+            .with_columns(
+                reference=pl.concat_str(
+                    [pl.lit("INT"), pl.col("payment_id").cast(pl.Utf8).str.zfill(6)]
+                )
+            )
+            .select("payment_id", "reason", "reference", "amount_cents"),
+        ]
     )
     base = (
         payments.join(
