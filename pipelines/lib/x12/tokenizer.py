@@ -590,9 +590,28 @@ def _read16(buf: bytes, starts: np.ndarray) -> np.ndarray:
     return out.view(np.uint64).reshape(-1, 2)
 
 
+def _read4(buf: bytes, starts: np.ndarray) -> np.ndarray:
+    """The 4 bytes at each start as a little-endian uint32 (zeros past the end of buf)."""
+    n = len(buf)
+    tail_from = max(n - 3, 0)
+    near = starts >= tail_from
+    if tail_from > 0:
+        words = np.ndarray((tail_from,), dtype="<u4", buffer=buf, strides=(1,))
+        if not near.any():
+            return words[starts]
+        out = np.zeros(len(starts), dtype=np.uint32)
+        out[~near] = words[starts[~near]]
+    else:
+        out = np.zeros(len(starts), dtype=np.uint32)
+    tail = bytes(buf[tail_from:]) + b"\x00" * 4
+    tail_words = np.ndarray((len(tail) - 3,), dtype="<u4", buffer=tail, strides=(1,))
+    out[near] = tail_words[starts[near] - tail_from]
+    return out
+
+
 def _segment_keys(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per segment: its id's first three bytes (little-endian) | min(length, 255) << 24."""
-    key = (_read16(buf, starts)[:, 0] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    key = _read4(buf, starts)
     short = np.minimum(lengths, 255).astype(np.uint32)
     key &= _ID_MASK[np.minimum(short, 3)]
     short <<= np.uint32(24)

@@ -475,3 +475,16 @@ def test_long_segment_text_is_shortened_in_the_message():
     err = EnvelopeError("x", file="f", rule="r", segment_index=1, segment_text="A" * 500)
     assert len(str(err)) < 200
     assert err.segment_text == "A" * 500
+
+
+def test_unaligned_reads_near_the_end_of_the_buffer_pad_with_zeros():
+    from pipelines.lib.x12.tokenizer import _read4, _read16
+
+    buf = bytes(range(1, 41))
+    starts = np.arange(len(buf))
+    for width, read in ((4, _read4), (16, _read16)):
+        got = read(buf, starts)
+        raw = got.view(np.uint8).reshape(len(buf), width)
+        for s in starts:
+            expected = buf[s : s + width].ljust(width, b"\x00")
+            assert raw[s].tobytes() == expected, (width, s)
