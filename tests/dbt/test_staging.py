@@ -65,13 +65,15 @@ def dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedP
 
 @pytest.fixture(scope="module")
 def built(ingested_small, tmp_path_factory) -> Build:
-    """`dbt build --select staging path:seeds` on a copy of the small practice's warehouse
-    (the session's warehouse stays pristine for other tests)."""
+    """`dbt build` of the staging models and the seeds (with their tests, and the macro
+    test) on a copy of the small practice's warehouse; the session's warehouse stays
+    pristine for other tests. Seeds are selected by path: their fqn has no "seeds"."""
     root = tmp_path_factory.mktemp("dbt_staging")
     warehouse = root / "rcm.duckdb"
     shutil.copy(ingested_small.data_dir / "warehouse" / "rcm.duckdb", warehouse)
     target = root / "target"
-    process = dbt(["build", "--select", "staging", "path:seeds"], warehouse, target)
+    select = ["staging", "path:seeds", "assert_portability_macros"]
+    process = dbt(["build", "--select", *select], warehouse, target)
     results_file = target / "run_results.json"
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     return Build(warehouse, target, process, results)
@@ -95,7 +97,7 @@ def test_dbt_build_of_staging_and_seeds_passes(built):
     seeds = [u for u in statuses if u.startswith("seed.")]
     tests = [u for u in statuses if u.startswith("test.")]
     assert len(models) == len(STAGING) and len(seeds) == 6
-    assert len(tests) > 200
+    assert len(tests) > 200 and "test.rcm_warehouse.assert_portability_macros" in tests
     assert all(statuses[u] == "success" for u in models + seeds)
     bad = {u: s for u, s in statuses.items() if u.startswith("test.") and s not in ("pass", "warn")}
     assert not bad

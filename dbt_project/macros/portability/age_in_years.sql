@@ -1,17 +1,11 @@
 {#-
-    age_in_years(birth_date, as_of_date): completed years of age on as_of_date (a birthday
-    counts on the day itself). DuckDB has a native function for it; other adapters use
-    the portable year/month/day arithmetic, which gives the same result.
+    age_in_years(birth_date, as_of_date): completed years of age on as_of_date; a birthday
+    counts on the day itself, and a 29 February birthday on 1 March in common years.
+    Plain year/month/day arithmetic, the same on every adapter (DuckDB's
+    date_sub('year', ...) counts a 29 February birthday on 28 February instead, so it is
+    deliberately not used).
 -#}
 {% macro age_in_years(birth_date, as_of_date) -%}
-    {{ return(adapter.dispatch('age_in_years', 'rcm_warehouse')(birth_date, as_of_date)) }}
-{%- endmacro %}
-
-{% macro duckdb__age_in_years(birth_date, as_of_date) -%}
-    date_sub('year', {{ birth_date }}, {{ as_of_date }})
-{%- endmacro %}
-
-{% macro default__age_in_years(birth_date, as_of_date) -%}
     (
         extract(year from {{ as_of_date }}) - extract(year from {{ birth_date }})
         - case
