@@ -47,8 +47,9 @@ import polars as pl
 from pipelines.lib.csv_extracts import read_extract
 from pipelines.lib.errors import InputError
 from pipelines.lib.ingest.landing import LandingFile, archive, quarantine, sha256_of
-from pipelines.lib.x12.claim_837p import read_837p
-from pipelines.lib.x12.remit_835 import read_835
+from pipelines.lib.x12.claim_837p import parse_837p, read_837p
+from pipelines.lib.x12.many import parse_many
+from pipelines.lib.x12.remit_835 import parse_835, read_835
 
 # kind -> {raw table: parser table}
 RAW_TABLES: dict[str, dict[str, str]] = {
@@ -73,7 +74,6 @@ RAW_TABLES: dict[str, dict[str, str]] = {
 
 REGISTRY_DDL = """
 create schema if not exists raw;
-create sequence if not exists raw.file_id_seq start 1;
 create table if not exists raw.file_registry (
     file_id bigint primary key,
     file_name varchar not null,      -- <landing folder>/<file name>
@@ -168,35 +168,6 @@ def _register(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> None:
     con.execute(f"insert into raw.file_registry ({cols}) values ({marks})", list(row.values()))
 
 
-def _loaded_with_sha(
-    con: duckdb.DuckDBPyConnection, sha: str
-) -> tuple[int, str, str | None] | None:
-    rows = con.execute(
-        "select file_id, file_name, moved_to from raw.file_registry where sha256 = ? and status = 'loaded' order by file_id limit 1",
-        [sha],
-    ).fetchall()
-    return rows[0] if rows else None
-
-
-def _duplicate_remittance(
-    con: duckdb.DuckDBPyConnection, payments: pl.DataFrame
-) -> tuple[int, str] | None:
-    """(file_id, trace) of an already loaded 835 with the same TRN02 from the same TRN03."""
-    if "remit_payments" not in _raw_tables(con) or payments.height == 0:
-        return None
-    con.register("_trn", payments.select("trace_number", "trace_originator_id").to_arrow())
-    try:
-        rows = con.execute(
-            """select p.file_id, p.trace_number from raw.remit_payments p
-               join _trn t on p.trace_number = t.trace_number
-                and coalesce(p.trace_originator_id, '') = coalesce(t.trace_originator_id, '')
-               order by p.file_id limit 1"""
-        ).fetchall()
-        return rows[0] if rows else None
-    finally:
-        con.unregister("_trn")
-
-
 @dataclass
 class _Parsed:
     file: LandingFile
@@ -205,31 +176,74 @@ class _Parsed:
 
 
 def _parse_safely(file: LandingFile) -> _Parsed:
-    """Parse in a worker process: bad input comes back as a value, never as a crash."""
+    """Parse one file: bad input comes back as a value, never as a crash."""
     try:
         return _Parsed(file, parse(file), None)
     except InputError as err:
         return _Parsed(file, None, err)
 
 
+GROUP_BYTES = 8 << 20  # small X12 files of one kind are parsed together up to this size
+GROUP_FILES = 400
+PARALLEL_BYTES = 64 << 20
+_DOC_PARSERS = {"remit_835": parse_835, "claim_837p": parse_837p}
+
+
+def _parse_group(files: list[LandingFile]) -> list[_Parsed]:
+    """Parse a group of files (in a worker process). X12 files of one kind go through
+    ``parse_many`` in one pass; anything it will not take is parsed file by file."""
+    kind = files[0].kind
+    if (
+        len(files) > 1
+        and kind in _DOC_PARSERS
+        and all(f.kind == kind and f.size > 0 for f in files)
+    ):
+        grouped = parse_many([f.path.read_bytes() for f in files], _DOC_PARSERS[kind])
+        if grouped is not None:
+            return [
+                _Parsed(f, {raw: t[part] for raw, part in RAW_TABLES[kind].items()}, None)
+                for f, t in zip(files, grouped, strict=True)
+            ]
+    return [_parse_safely(f) for f in files]
+
+
+def _groups(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
+    """Consecutive files of the same kind, up to GROUP_BYTES / GROUP_FILES per group."""
+    group: list[LandingFile] = []
+    size = 0
+    for f in files:
+        if group and (
+            f.kind != group[0].kind or size + f.size > GROUP_BYTES or len(group) >= GROUP_FILES
+        ):
+            yield group
+            group, size = [], 0
+        group.append(f)
+        size += f.size
+    if group:
+        yield group
+
+
 def _parsed_in_order(files: list[LandingFile], workers: int) -> Iterator[_Parsed]:
-    """Parse files on ``workers`` processes, yielding in input order, with at most a few
-    files in flight so memory stays bounded by the largest files."""
-    if workers <= 1 or len(files) < 8:
-        yield from map(_parse_safely, files)
+    """Parse files in groups on ``workers`` processes, yielding per file in input order,
+    with a few groups in flight so memory stays bounded."""
+    groups = list(_groups(files))
+    # Worker processes pay off only for a lot of data (start-up and moving frames back)
+    if workers <= 1 or len(groups) < 3 or sum(f.size for f in files) < PARALLEL_BYTES:
+        for g in groups:
+            yield from _parse_group(g)
         return
     ahead = workers * 2
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending: deque[Future[_Parsed]] = deque()
-        queue = iter(files)
-        for f in islice(queue, ahead):
-            pending.append(pool.submit(_parse_safely, f))
+        pending: deque[Future[list[_Parsed]]] = deque()
+        queue = iter(groups)
+        for g in islice(queue, ahead):
+            pending.append(pool.submit(_parse_group, g))
         while pending:
             done = pending.popleft().result()
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append(pool.submit(_parse_safely, nxt))
-            yield done
+                pending.append(pool.submit(_parse_group, nxt))
+            yield from done
 
 
 class Loader:
@@ -251,13 +265,29 @@ class Loader:
         self.batch_rows = batch_rows
         self.batch_files = batch_files
         self.tables = _raw_tables(con)
+        self._last_id = con.execute(
+            "select coalesce(max(file_id), 0) from raw.file_registry"
+        ).fetchall()[0][0]
         self._batch: list[tuple[LandingFile, int, dict[str, object], dict[str, pl.DataFrame]]] = []
         self._batch_rows = 0
-        self._run_shas: dict[str, tuple[int, str]] = {}
-        self._run_traces: dict[tuple[str, str], int] = {}
+        # What is already loaded, read once: content hashes and 835 trace numbers
+        self._loaded: dict[str, tuple[int, str, str | None]] = {
+            sha: (fid, name, moved)
+            for fid, sha, name, moved in con.execute(
+                "select file_id, sha256, file_name, moved_to from raw.file_registry where status = 'loaded' order by file_id desc"
+            ).fetchall()
+        }
+        self._traces: dict[tuple[str, str], int] = {}
+        if "remit_payments" in self.tables:
+            for trace, origin, fid in con.execute(
+                "select trace_number, trace_originator_id, min(file_id) from raw.remit_payments group by all"
+            ).fetchall():
+                self._traces[(trace or "", origin or "")] = fid
 
     def _next_id(self) -> int:
-        return self.con.execute("select nextval('raw.file_id_seq')").fetchall()[0][0]
+        # One writer at a time (run.writer_lock), so a counter in memory is safe
+        self._last_id += 1
+        return self._last_id
 
     def run(
         self,
@@ -307,11 +337,9 @@ class Loader:
         """A file whose content is already loaded: a duplicate, or the leftover of a run
         that crashed after its commit and before the move (finish the move)."""
         sha = str(base["sha256"])
-        previous = _loaded_with_sha(self.con, sha) or (
-            self._run_shas[sha] + (None,) if sha in self._run_shas else None
-        )
+        previous = self._loaded.get(sha)
         if previous is None:
-            self._run_shas[sha] = (-1, file.name)
+            self._loaded[sha] = (-1, file.name, None)  # claimed by this run
             return None
         prev_id, prev_name, prev_moved = previous
         if prev_id >= 0 and prev_name == file.name and prev_moved is None:
@@ -343,10 +371,7 @@ class Loader:
             (t or "", o or "")
             for t, o in payments.select("trace_number", "trace_originator_id").iter_rows()
         ]
-        hit = next(((t, self._run_traces[t]) for t in traces if t in self._run_traces), None)
-        if hit is None:
-            found = _duplicate_remittance(self.con, payments)
-            hit = ((found[1], ""), found[0]) if found is not None else None
+        hit = next(((t, self._traces[t]) for t in traces if t in self._traces), None)
         if hit is None:
             return None
         (trace, _), prev = hit
@@ -361,12 +386,12 @@ class Loader:
         self, file: LandingFile, base: dict[str, object], tables: dict[str, pl.DataFrame]
     ) -> list[FileOutcome]:
         file_id = self._next_id()
-        self._run_shas[str(base["sha256"])] = (file_id, file.name)
+        self._loaded[str(base["sha256"])] = (file_id, file.name, None)
         if file.kind == "remit_835":
             for t, o in (
                 tables["remit_payments"].select("trace_number", "trace_originator_id").iter_rows()
             ):
-                self._run_traces[(t or "", o or "")] = file_id
+                self._traces[(t or "", o or "")] = file_id
         self._batch.append((file, file_id, base, tables))
         self._batch_rows += sum(f.height for f in tables.values())
         if self._batch_rows >= self.batch_rows or len(self._batch) >= self.batch_files:
@@ -398,29 +423,30 @@ class Loader:
                 con.register("_rows", frame.to_arrow())
                 con.execute(f"insert into raw.{table} by name select * from _rows")
                 con.unregister("_rows")
-            for row in registry:
-                _register(con, row)
+            con.register("_registry", pl.DataFrame(registry).to_arrow())
+            con.execute("insert into raw.file_registry by name select * from _registry")
+            con.unregister("_registry")
             con.commit()
         except BaseException:
             con.rollback()
             raise
         self.tables |= set(by_table)
         outcomes = []
+        moves = []
         for file, file_id, _base, tables in batch:
-            moved = archive(file, self.data_dir)
-            con.execute(
-                "update raw.file_registry set moved_to = ? where file_id = ?",
-                [_rel(moved, self.data_dir), file_id],
-            )
-            outcomes.append(
-                FileOutcome(
-                    file_id,
-                    file.name,
-                    file.kind,
-                    "loaded",
-                    rows={t: f.height for t, f in tables.items()},
-                )
-            )
+            moves.append((file_id, _rel(archive(file, self.data_dir), self.data_dir)))
+            rows = {t: f.height for t, f in tables.items()}
+            outcomes.append(FileOutcome(file_id, file.name, file.kind, "loaded", rows=rows))
+        con.register(
+            "_moves",
+            pl.DataFrame(
+                moves, schema={"file_id": pl.Int64, "moved_to": pl.Utf8}, orient="row"
+            ).to_arrow(),
+        )
+        con.execute(
+            "update raw.file_registry set moved_to = m.moved_to from _moves m where file_registry.file_id = m.file_id"
+        )
+        con.unregister("_moves")
         return outcomes
 
     def _set_aside(
