@@ -15,17 +15,22 @@ build never runs while an ingest writes, and the reverse.
 missing (a fresh clone has no ``target/``) or older than a file of the project.
 """
 
+import importlib.metadata
 import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSelection, define_asset_job
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+from packaging import version
 
 from pipelines.defs.resources import WarehouseResource
 
@@ -66,9 +71,17 @@ def prepare_manifest(project: DbtProject) -> Path:
         return manifest
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="parse-", dir=manifest.parent) as scratch:
-        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], target_path=Path(scratch)
-        ).wait()
+        try:
+            DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+                ["parse", "--quiet"], target_path=Path(scratch)
+            ).wait()
+        except DagsterDbtCliRuntimeError as error:
+            if not manifest.exists():
+                raise
+            # Keep the code location (and ingest) loadable while a model is being edited;
+            # `rcm build` and `dbt build` report the parse error itself.
+            warnings.warn(f"dbt parse failed, using the previous manifest: {error}", stacklevel=2)
+            return manifest
         os.replace(Path(scratch) / "manifest.json", manifest)
     return manifest
 
@@ -81,6 +94,18 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("config", {}).get("schema") or super().get_group_name(
             dbt_resource_props
         )
+
+
+class WarehouseDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, minus one slow step: it learns the dbt version by
+    running ``dbt --version``, which also asks PyPI for the latest release (about 5 s on
+    every build). The venv's dbt-core is the version we pinned, so read it instead."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable) == _VENV_DBT:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
 
 
 @contextmanager
@@ -105,6 +130,7 @@ prepare_manifest(dbt_project)
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     name="dbt_warehouse",
+    exclude="tag:dev_check",  # tests of our macros, not of the data (dbt build runs them)
     dagster_dbt_translator=WarehouseDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
@@ -123,7 +149,9 @@ def dbt_warehouse(
 
 
 DBT_ASSETS = [dbt_warehouse]
-DBT_RESOURCES = {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)}
+DBT_RESOURCES = {
+    "dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+}
 
 build_warehouse_job = define_asset_job(
     "build_warehouse",
