@@ -230,7 +230,8 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
         result = materialize(
             DBT_ASSETS,
             resources={"warehouse": WarehouseResource(data_dir=str(root)), **DBT_RESOURCES},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # Failures are summed up below, with dbt's own messages.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
             instance=DagsterInstance.ephemeral(),
             raise_on_error=False,
         )
@@ -254,9 +255,10 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
         console.print(f"[yellow]test warned[/] {c.asset_key.to_user_string()} {c.check_name}")
     for c in failed:
         console.print(f"[red]test failed[/] {c.asset_key.to_user_string()} {c.check_name}")
-    if not result.success and not verbose:
+    failures = result.get_step_failure_events()
+    if not result.success and not failures and not verbose:
         console.print("\n".join(dbt_log.getvalue().splitlines()[-40:]), markup=False)
-    for event in result.get_step_failure_events():
+    for event in failures:
         error = event.step_failure_data.error
         console.print(f"[red]build failed[/]: {error.message.strip() if error else event.message}")
     console.print(f"Warehouse: {warehouse}")
