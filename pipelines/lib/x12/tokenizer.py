@@ -968,16 +968,22 @@ def forward_fill_marks(
     or 0 when a segment in ``resets`` (or nothing) came after it. Loop keys in NumPy:
     e.g. starts=("CLP",), resets=("LX", "SE") gives each segment its loop-2100 CLP."""
     keys = doc.segment_keys
-    is_start = np.isin(keys, [_segment_key(s) for s in starts])
-    is_mark = np.isin(keys, [_segment_key(s) for s in (*starts, *resets)])
     n = len(keys)
-    position = np.arange(n, dtype=np.int32)
-    position[~is_mark] = -1
-    np.maximum.accumulate(position, out=position)
-    # position: the row of the latest start or reset (-1: none yet)
-    result = position + 1
-    result[(position < 0) | ~is_start[np.maximum(position, 0)]] = 0
-    return result.astype(np.int64)
+    start_keys = np.array([_segment_key(s) for s in starts], dtype=np.uint32)
+    mark_keys = np.array([_segment_key(s) for s in (*starts, *resets)], dtype=np.uint32)
+    result = np.zeros(n, dtype=np.int64)
+    if n == 0 or len(mark_keys) == 0:
+        return result
+    # Marks are sparse: find them, then repeat each one's value up to the next mark.
+    is_mark = keys == mark_keys[0]
+    for key in mark_keys[1:]:
+        is_mark |= keys == key
+    marks = np.flatnonzero(is_mark)
+    if marks.size == 0:
+        return result
+    values = np.where(np.isin(keys[marks], start_keys), marks + 1, 0)
+    result[marks[0] :] = np.repeat(values, np.diff(marks, append=n))
+    return result
 
 
 def first_children(
