@@ -681,27 +681,6 @@ def _adjustments(doc: X12Document, loops: _Loops, group_codes: tuple[str, ...]) 
             f"CAS01 group code {row['group_code']!r} is not one of {', '.join(group_codes)}",
             "835 CAS01 claim adjustment group code",
         )
-    extra = {
-        "transaction_index": loops.transaction,
-        "claim_segment_index": loops.claim,
-        "line_segment_index": loops.line,
-    }
-    group_of = groups["group_code"]
-    parts = []
-    for k in range(_CAS_TRIPLETS):
-        first = 2 + 3 * k
-        has = count > first
-        if not has.any():
-            break
-        part = doc.take(
-            rows[has], {"reason_code": first, "amount": first + 1, "quantity": first + 2}, extra
-        ).with_columns(
-            pl.lit(k + 1, dtype=pl.Int8).alias("adjustment_position"),
-            group_of.filter(pl.Series(has)).alias("group_code"),
-        )
-        parts.append(
-            part.filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null())
-        )
     columns = [
         "transaction_index",
         "segment_index",
@@ -713,10 +692,31 @@ def _adjustments(doc: X12Document, loops: _Loops, group_codes: tuple[str, ...]) 
         "amount",
         "quantity",
     ]
-    if parts:
-        triplets = pl.concat([p.select(columns) for p in parts])
-        if len(parts) > 1:
-            triplets = triplets.sort("segment_index", "adjustment_position")
+    # Triplet k (0-based) is elements 2+3k .. 4+3k; a CAS has it when count > 2+3k.
+    n_triplets = np.clip((count - 3) // 3 + 1, 0, _CAS_TRIPLETS)
+    total = int(n_triplets.sum())
+    if total:
+        # One row per (CAS, triplet), segment-major: already in file order, no sort.
+        owner = np.repeat(np.arange(len(rows)), n_triplets)
+        k = np.arange(total) - np.repeat(np.cumsum(n_triplets) - n_triplets, n_triplets)
+        first = 2 + 3 * k
+        triplets = (
+            doc.take(
+                rows[owner],
+                {"reason_code": first, "amount": first + 1, "quantity": first + 2},
+                {
+                    "transaction_index": loops.transaction,
+                    "claim_segment_index": loops.claim,
+                    "line_segment_index": loops.line,
+                },
+            )
+            .with_columns(
+                pl.Series("adjustment_position", k + 1, dtype=pl.Int8),
+                groups["group_code"].gather(owner).alias("group_code"),
+            )
+            .filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null())
+            .select(columns)
+        )
     else:
         triplets = groups.select(
             "transaction_index",

@@ -112,7 +112,7 @@ class X12Document:
     def take(
         self,
         rows: np.ndarray,
-        elements: dict[str, int],
+        elements: dict[str, int | np.ndarray],
         extra: dict[str, np.ndarray] | None = None,
         present: np.ndarray | None = None,
     ) -> pl.DataFrame:
