@@ -63,6 +63,7 @@ SCHEMAS: dict[str, ExtractSchema] = {
             Column("visit_type", "code", codes=VISIT_TYPES),
             Column("status", "code", codes=APPOINTMENT_STATUSES),
             Column("rescheduled_to", "text", required=False),
+            Column("encounter_id", "text", required=False),
         ),
     ),
     "patients": ExtractSchema(

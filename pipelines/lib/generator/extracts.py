@@ -27,22 +27,26 @@ def _write_monthly(
 
 def write_scheduling(
     appointments: pl.DataFrame,
+    encounters: pl.DataFrame,
     patients: pl.DataFrame,
     providers: pl.DataFrame,
     coverages: pl.DataFrame,
     start_month: str,
     out_dir: Path,
 ) -> list[Path]:
-    """appointments_YYYY-MM.csv by appointment month; patients_YYYY-MM.csv with the
-    patients registered that month (the first file also holds the existing roster)."""
+    """appointments_YYYY-MM.csv by appointment month (a kept visit carries its encounter
+    number, the CLM01 of its claim); patients_YYYY-MM.csv with the patients registered that
+    month (the first file also holds the existing roster)."""
     folder = out_dir / "scheduling"
     appts = (
         appointments.join(providers.select("provider_id", provider_npi="npi"), on="provider_id")
+        .join(encounters.filter(pl.col("appointment_id").is_not_null()).select("appointment_id", encounter_id="claim_id"),
+              on="appointment_id", how="left")
         .sort("start_at", "appointment_id")
         .select(
             "appointment_id", "patient_id", "provider_npi", "location_id",
             booked_at="booked_at", appointment_start="start_at", duration_min="duration_min",
-            visit_type="visit_type", status="status", rescheduled_to="rescheduled_to",
+            visit_type="visit_type", status="status", rescheduled_to="rescheduled_to", encounter_id="encounter_id",
         )
     )  # fmt: skip
     primary = (

@@ -23,7 +23,7 @@ from pipelines.lib.generator.extracts import write_patient_payments, write_sched
 from pipelines.lib.generator.ledger import Ledger, build_ledger
 from pipelines.lib.generator.patient_pay import build_patient_payments
 from pipelines.lib.generator.population import Population, build_population
-from pipelines.lib.generator.scheduling import build_appointments
+from pipelines.lib.generator.scheduling import build_appointments, register_on_first_booking
 from pipelines.lib.generator.tables import cents_to_text
 from pipelines.lib.generator.x12_835 import write_835_files
 from pipelines.lib.generator.x12_837p import write_837p_batches
@@ -86,6 +86,7 @@ def simulate(cfg: GeneratorConfig, step: Step = lambda _: None) -> SimulatedPrac
     pop = build_population(cfg, rng)
     step("appointments")
     appts = build_appointments(cfg, pop, rng)
+    pop = register_on_first_booking(cfg, pop, appts)
     step("coding")
     enc = build_encounters(cfg, pop, appts, rng)
     coding = code_encounters(cfg, enc, rng)
@@ -115,7 +116,7 @@ def write_practice(
     step("835 files")
     remits = write_835_files(practice, tables, landing_dir, start_control=500_000_001)
     step("CSV extracts")
-    sched = write_scheduling(sp.appointments, sp.population.patients, sp.population.providers, sp.lifecycle.coverages,
+    sched = write_scheduling(sp.appointments, sp.coding.encounters, sp.population.patients, sp.population.providers, sp.lifecycle.coverages,
                              sp.config.start.strftime("%Y-%m"), landing_dir)  # fmt: skip
     pays = write_patient_payments(sp.patient_payments, landing_dir)
     step("ledger files")

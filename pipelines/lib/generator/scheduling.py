@@ -6,6 +6,8 @@ October–March lifts acute visits). Visit types depend on the patient's age and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 
@@ -105,6 +107,9 @@ def build_appointments(
     slot = rng.integers(0, 26, n)  # 20-minute slots from 08:00
     start_minutes = 8 * 60 + slot * 20 + np.where(slot >= 12, 60, 0)  # lunch 12:00-13:00
     booked_minutes = rng.integers(7 * 60, 18 * 60, n)
+    # A same-day booking is made before the slot, not after it
+    earlier = np.maximum(7 * 60, start_minutes - rng.integers(20, 240, n))
+    booked_minutes = np.where(lead == 0, np.minimum(booked_minutes, earlier), booked_minutes)
 
     # Outcome: no-shows rise with lead time and for Medicaid-aged young adults
     u = rng.random(n)
@@ -187,3 +192,23 @@ def build_appointments(
         status=pl.col("status"),
         rescheduled_to=pl.col("rescheduled_to"),
     )
+
+
+def register_on_first_booking(
+    cfg: GeneratorConfig, pop: Population, appts: pl.DataFrame
+) -> Population:
+    """A patient new to the practice is registered when first booked: their roster date
+    becomes the date of their first booking (not before the period starts)."""
+    first = appts.group_by("patient_id").agg(first_booked=pl.col("booked_at").min().dt.date())
+    patients = (
+        pop.patients.join(first, on="patient_id", how="left", maintain_order="left")
+        .with_columns(
+            created_date=pl.when(
+                (pl.col("created_date") >= cfg.start) & pl.col("first_booked").is_not_null()
+            )
+            .then(pl.max_horizontal(pl.col("first_booked"), pl.lit(cfg.start)))
+            .otherwise(pl.col("created_date"))
+        )
+        .drop("first_booked")
+    )
+    return replace(pop, patients=patients)
