@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -18,14 +17,16 @@ import time
 from pathlib import Path
 
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from pipelines.lib.ingest.run import run_ingest
 root = Path(sys.argv[1])
 t = time.perf_counter()
 s = run_ingest(root, settle_seconds=0.0, workers=int(sys.argv[2]))
 print(json.dumps({"seconds": time.perf_counter() - t, "files": len(s.outcomes), "loaded": s.count("loaded"),
-                  "bytes": s.bytes, "rows": sum(s.rows_by_table().values())}))
+                  "bytes": s.bytes, "rows": sum(s.rows_by_table().values()),
+                  "peak_kib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}))
 """
 
 
@@ -50,8 +51,8 @@ def main() -> None:
                 text=True,
             )
             wall = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            peak = r["peak_kib"] / 1024 / 1024
             rows.append((preset, r, wall, peak))
             print(f"{preset}: {wall:.1f} s", file=sys.stderr, flush=True)
     header = f"{'preset':<8}{'files':>8}{'loaded':>8}{'MB':>9}{'rows':>12}{'ingest s':>10}{'MB/s':>8}{'rows/s':>11}{'peak RSS GiB':>14}"
