@@ -506,22 +506,26 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         )
     n_elements = int(term_rank[-1]) + 1
     n_segments = len(term_rank)
-    ends = np.concatenate([f[0] for f in found])[:n_elements]
     starts = np.concatenate([f[2] for f in found])[:n_elements]
     lengths = np.concatenate([f[3] for f in found])[:n_elements]
-    # Fix the first element of every block: it starts after the previous boundary.
-    first_of_block = np.cumsum([0, *[len(f[0]) for f in found[:-1]]])
-    for b in first_of_block:
+    # Fix the first element of every block: it starts after the previous boundary. The
+    # element ends are read from their blocks (they are not needed as one array).
+    block_ends = [f[0] for f in found]
+    del found
+    offsets = np.cumsum([0, *[len(e) for e in block_ends]])
+
+    for b in offsets[:-1]:
         b = int(b)
         if b >= n_elements:
             break
-        begin = int(ends[b - 1]) + 1 if b > 0 else 0
+        end = _end_at(block_ends, offsets, b)
+        begin = _end_at(block_ends, offsets, b - 1) + 1 if b > 0 else 0
         if b > 0 and term_flags[b - 1]:
-            while begin < ends[b] and arr[begin] in (0x0D, 0x0A):
+            while begin < end and arr[begin] in (0x0D, 0x0A):
                 begin += 1
         starts[b] = begin
-        lengths[b] = ends[b] - begin
-    del ends
+        lengths[b] = end - begin
+    del block_ends
     seg_off = np.empty(n_segments + 1, dtype=np.int64)
     seg_off[0] = 0
     seg_off[1:] = term_rank
@@ -549,6 +553,12 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
         element_count = element_count[~empty]
         keys = keys[~empty]
     return _Split(frame, starts, lengths, first_element, element_count, buf, keys)
+
+
+def _end_at(block_ends: list[np.ndarray], offsets: np.ndarray, i: int) -> int:
+    """The end of element ``i`` (numbered over the whole file), read from its block."""
+    block = int(np.searchsorted(offsets, i, side="right")) - 1
+    return int(block_ends[block][i - offsets[block]])
 
 
 def value_key(value: str) -> int:
