@@ -239,7 +239,7 @@ class _Loops:
         line) and only where element ``qualifier[0]`` equals ``qualifier[1]``."""
         cache_key = (segment_id, level)
         if cache_key not in self.cache:
-            rows = doc.rows(segment_id)
+            rows = doc.rows(segment_id) if level is None else self.rows(doc, segment_id)
             if level == "header":
                 rows = rows[self.claim[rows] == 0]
             elif level == "claim":
@@ -465,7 +465,7 @@ def _claim_core(doc: X12Document, loops: _Loops) -> pl.DataFrame:
             "835 CLP02 claim status code",
         )
     for sid in ("CAS", "MIA", "MOA", "SVC", "LQ"):
-        rows = doc.rows(sid)
+        rows = loops.rows(doc, sid)
         stray = rows[loops.claim[rows] == 0]
         if stray.size:
             raise doc.error(
@@ -480,7 +480,7 @@ def _claim_core(doc: X12Document, loops: _Loops) -> pl.DataFrame:
 
 def _claim_details(doc: X12Document, loops: _Loops) -> pl.DataFrame:
     """Per CLP row (in order): statement and received dates, patient, rendering provider."""
-    clp = doc.rows("CLP") + 1
+    clp = loops.rows(doc, "CLP") + 1
     dates: list[pl.Series] = []
     for qualifier, name in (
         ("232", "statement_from"),
@@ -613,7 +613,7 @@ def _line_core(doc: X12Document, loops: _Loops, comp: str) -> pl.DataFrame:
 
 def _line_details(doc: X12Document, loops: _Loops) -> pl.DataFrame:
     """Per SVC row (in order): service dates, line item control number, allowed amount."""
-    lines = doc.rows("SVC") + 1
+    lines = loops.rows(doc, "SVC") + 1
     dates: list[pl.Series] = []
     for qualifier in ("472", "150", "151"):
         name = f"date_{qualifier}"
