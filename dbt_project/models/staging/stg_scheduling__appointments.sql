@@ -15,6 +15,7 @@ renamed as (
         provider_npi,
         location_id,
         rescheduled_to as rescheduled_to_appointment_id,
+        encounter_id,
 
         -- codes
         visit_type,
