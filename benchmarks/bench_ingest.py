@@ -62,7 +62,7 @@ def main() -> None:
         print(f"{preset:<8}{r['files']:>8,}{r['loaded']:>8,}{r['bytes'] / 1e6:>9.1f}{r['rows']:>12,}{r['seconds']:>10.1f}"
               f"{r['bytes'] / 1e6 / r['seconds']:>8.1f}{r['rows'] / r['seconds']:>11,.0f}{peak:>14.2f}")  # fmt: skip
     print(
-        f"\nworkers = {args.workers} parser processes; peak RSS is the largest child so far (includes generation)"
+        f"\nworkers = {args.workers} parser processes; peak RSS is the ingest process's own (or a worker's, if larger)"
     )
 
 
