@@ -49,6 +49,7 @@ renamed as (
         line_count,
 
         -- dates
+        submission_date,
         patient_birth_date,
 
         -- lineage

@@ -437,6 +437,22 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
                 f"claim {row['patient_control_number']!r} has no {what}",
                 "837P required loop",
             )
+    # BHT04: the day the batch was created, i.e. when the practice submitted the claims
+    bht = doc.take(
+        doc.rows("BHT"), {"submission_date": 4}, {"transaction_index": loops.transaction}
+    )
+    bht = convert(
+        doc,
+        bht,
+        [Field("submission_date", "BHT04 (transaction creation date)", "date", required=True)],
+    )
+    clm = clm.join(
+        bht.select(pl.col("transaction_index").cast(pl.Int32), "submission_date").unique(
+            "transaction_index", keep="first"
+        ),
+        on="transaction_index",
+        how="left",
+    )
     is_patient_hl = pl.col("claim_hl_level") == "23"
     return clm.select(
         "transaction_index",
@@ -451,6 +467,7 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         "benefits_assignment",
         "release_of_information",
         "payer_claim_control_number",
+        "submission_date",
         "billing_provider_name",
         pl.when(pl.col("billing_id_qualifier") == "XX")
         .then(pl.col("billing_id"))

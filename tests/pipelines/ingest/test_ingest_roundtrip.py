@@ -60,6 +60,18 @@ def test_charges_tie_to_ledger(ingested_small, con):
     assert one(con, "select count(distinct patient_control_number) from raw.claims") == truth.height
 
 
+def test_submission_dates_tie_to_ledger(ingested_small, con):
+    """BHT04 of a claim's first 837P is the ledger's submission date (charge lag's basis)."""
+    truth = pl.read_parquet(ingested_small.files.truth / "claims.parquet")
+    first = dict(
+        con.execute(
+            "select patient_control_number, min(submission_date) from raw.claims group by 1"
+        ).fetchall()
+    )
+    for claim_id, submitted in truth.select("claim_id", "submit_date").iter_rows():
+        assert first[claim_id] == submitted, claim_id
+
+
 def test_each_adjustment_group_and_reason_ties_to_ledger(ingested_small, con):
     adj = pl.read_parquet(ingested_small.files.truth / "adjustments.parquet")
     want = {

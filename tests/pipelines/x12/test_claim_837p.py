@@ -117,6 +117,7 @@ def test_claims_resolve_billing_rendering_facility_payer_subscriber_and_patient(
         "benefits_assignment": "Y",
         "release_of_information": "Y",
         "payer_claim_control_number": "PAYERCLM0",
+        "submission_date": dt.date(2024, 1, 15),
         "billing_provider_name": "FAMILY CLINIC",
         "billing_provider_npi": "1234567893",
         "billing_provider_tax_id": "123456789",
