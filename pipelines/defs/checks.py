@@ -13,6 +13,7 @@ from dagster import (
 
 from pipelines.defs.ingest import SOURCE_KINDS, raw_tables_of
 from pipelines.defs.resources import WarehouseResource
+from pipelines.lib.ingest.loader import raw_tables
 from pipelines.lib.ingest.run import open_writer
 
 ALL_RAW_TABLES = [t for source in SOURCE_KINDS for t in raw_tables_of(source)]
@@ -36,13 +37,6 @@ where p.payment_amount <> coalesce(c.paid, 0) - coalesce(b.plb, 0)
 """
 
 
-def _existing(con) -> set[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'raw'"
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 @multi_asset_check(
     specs=[
         AssetCheckSpec(
@@ -55,7 +49,7 @@ def _existing(con) -> set[str]:
 )
 def remittances_balance(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
     with open_writer(warehouse.root) as con:
-        if "remit_payments" not in _existing(con):
+        if "remit_payments" not in raw_tables(con):
             yield AssetCheckResult(
                 check_name="remittances_balance", passed=True, metadata={"transactions": 0}
             )
@@ -86,7 +80,7 @@ def remittances_balance(context: AssetCheckExecutionContext, warehouse: Warehous
 )
 def rows_match_registry(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
     with open_writer(warehouse.root) as con:
-        existing = _existing(con)
+        existing = raw_tables(con)
         expected: Counter[str] = Counter()
         if "file_registry" in existing:
             for (rows,) in con.execute(

@@ -12,16 +12,12 @@ from dagster import (
 )
 
 from pipelines.defs.resources import Progress, WarehouseResource
+from pipelines.lib.ingest.landing import KINDS_BY_FOLDER
 from pipelines.lib.ingest.loader import RAW_TABLES
 from pipelines.lib.ingest.run import run_ingest
 
 # Raw source (landing folder) -> the file kinds it holds
-SOURCE_KINDS: dict[str, tuple[str, ...]] = {
-    "scheduling": ("appointments", "patients"),
-    "claims": ("claim_837p",),
-    "remits": ("remit_835",),
-    "payments": ("patient_payments",),
-}
+SOURCE_KINDS = KINDS_BY_FOLDER
 SOURCE_DESCRIPTIONS = {
     "scheduling": "Appointments and patient roster CSV extracts",
     "claims": "X12 5010 837P professional claims",

@@ -23,9 +23,6 @@ KINDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "remits": ("remit_835",),
     "payments": ("patient_payments",),
 }
-SOURCES: dict[str, str] = {  # kind -> the raw source (landing folder) it belongs to
-    kind: folder for folder, kinds in KINDS_BY_FOLDER.items() for kind in kinds
-}
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".swp")
 
 

@@ -153,7 +153,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     con.unregister("_shape")
 
 
-def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {
         r[0]
         for r in con.execute(
@@ -264,7 +264,7 @@ class Loader:
         self.data_dir = data_dir
         self.batch_rows = batch_rows
         self.batch_files = batch_files
-        self.tables = _raw_tables(con)
+        self.tables = raw_tables(con)
         self._last_id = con.execute(
             "select coalesce(max(file_id), 0) from raw.file_registry"
         ).fetchall()[0][0]
