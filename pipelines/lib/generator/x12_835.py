@@ -51,6 +51,7 @@ from pipelines.lib.generator.x12_envelope import (
     require_keys,
     segment,
     segment_text,
+    subscriber_nm1,
 )
 
 __all__ = ["X12WriteError", "write_835_files"]
@@ -392,18 +393,7 @@ def _render_claims(
             c("member_id"),
         ),
         pl.when(has_member & (c("relationship") != "18")).then(
-            segment(
-                "NM1",
-                "IL",
-                "1",
-                c("subscriber_last"),
-                c("subscriber_first"),
-                None,
-                None,
-                None,
-                "MI",
-                c("member_id"),
-            )
+            subscriber_nm1(c("member_id"), c("subscriber_last"), c("subscriber_first"))
         ),
         pl.when(c("provider_id").is_not_null()).then(
             segment(

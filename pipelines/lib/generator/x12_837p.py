@@ -52,6 +52,7 @@ from pipelines.lib.generator.x12_envelope import (
     require_keys,
     segment,
     segment_text,
+    subscriber_nm1,
 )
 
 __all__ = ["X12WriteError", "write_837p_batches"]
@@ -357,18 +358,7 @@ def _claim_block() -> pl.Expr:
             None,
             c("payer_filing_indicator"),
         ),
-        segment(
-            "NM1",
-            "IL",
-            "1",
-            c("subscriber_last"),
-            c("subscriber_first"),
-            None,
-            None,
-            None,
-            "MI",
-            c("member_id"),
-        ),
+        subscriber_nm1(c("member_id"), c("subscriber_last"), c("subscriber_first")),
         pl.when(~dependent).then(blocks(*address, demographics)),
         segment("NM1", "PR", "2", c("payer_name"), None, None, None, None, "PI", c("payer_id")),
         pl.when(c("payer_address1").is_not_null()).then(

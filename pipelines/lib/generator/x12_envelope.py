@@ -345,3 +345,9 @@ def fail_rows(bad: pl.DataFrame, table: str, rule: str, limit: int = 5) -> None:
         rows = "; ".join(str(r) for r in bad.head(limit).to_dicts())
         more = f" (and {bad.height - limit} more)" if bad.height > limit else ""
         raise X12WriteError(f"{table}: {rule} fails for {bad.height} row(s): {rows}{more}")
+
+
+def subscriber_nm1(member_id: pl.Expr, last: pl.Expr, first: pl.Expr) -> pl.Expr:
+    """NM1*IL: the insured (subscriber) by name with the member id (MI), as both the 837P
+    (2010BA) and the 835 (2100 insured, when not the patient) write it."""
+    return segment("NM1", "IL", "1", last, first, None, None, None, "MI", member_id)

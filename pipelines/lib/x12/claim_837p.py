@@ -503,22 +503,16 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("own_pat_relationship"))
         .otherwise(pl.col("sbr_relationship"))
         .alias("patient_relationship"),
-        pl.when(is_patient_hl)
-        .then(pl.col("own_patient_last_name"))
-        .otherwise(pl.col("subscriber_last_name"))
-        .alias("patient_last_name"),
-        pl.when(is_patient_hl)
-        .then(pl.col("own_patient_first_name"))
-        .otherwise(pl.col("subscriber_first_name"))
-        .alias("patient_first_name"),
-        pl.when(is_patient_hl)
-        .then(pl.col("own_birth_date"))
-        .otherwise(pl.col("birth_date"))
-        .alias("patient_birth_date"),
-        pl.when(is_patient_hl)
-        .then(pl.col("own_sex"))
-        .otherwise(pl.col("sex"))
-        .alias("patient_sex"),
+        # The patient is the 2000C person when there is one, else the subscriber
+        *(
+            pl.when(is_patient_hl).then(pl.col(own)).otherwise(pl.col(sub)).alias(out)
+            for own, sub, out in (
+                ("own_patient_last_name", "subscriber_last_name", "patient_last_name"),
+                ("own_patient_first_name", "subscriber_first_name", "patient_first_name"),
+                ("own_birth_date", "birth_date", "patient_birth_date"),
+                ("own_sex", "sex", "patient_sex"),
+            )
+        ),
     )
 
 
