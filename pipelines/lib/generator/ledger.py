@@ -14,6 +14,7 @@ not claims, and their payments are excluded from the KPIs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -35,6 +36,19 @@ class Ledger:
     provider_adjustments: pl.DataFrame
     patient_payments: pl.DataFrame
     kpis_monthly: pl.DataFrame
+    as_of: date  # the date the data runs to (data_as_of)
+
+
+def data_as_of(lc: Lifecycle, patient_payments: pl.DataFrame) -> date:
+    """The date the data runs to: the latest claim submission, remittance or patient
+    payment posting. Policy events with a date of their own (the denial write-off after
+    ``writeoff_after_days``) count only up to it; the warehouse uses the same rule."""
+    days = [
+        lc.claim_submissions["submit_date"].max(),
+        lc.remit_payments["payment_date"].max(),
+        patient_payments["posted_date"].max(),
+    ]
+    return max(d for d in days if d is not None)
 
 
 def _is_contractual() -> pl.Expr:
@@ -50,8 +64,8 @@ def build_ledger(
     appointments: pl.DataFrame,
     patient_payments: pl.DataFrame,
 ) -> Ledger:
-    end = cfg.end
     adj = lc.adjudications
+    as_of = data_as_of(lc, patient_payments)
     truth = lc.claims_truth
     billed = truth.select("claim_id")
     lines = coding.lines.join(billed, on="claim_id", how="semi")
@@ -83,10 +97,10 @@ def build_ledger(
             writeoff_date=pl.col("first_pay_date") + pl.duration(days=wo_days),
         )
         .with_columns(
-            denial_outcome=pl.when(~pl.col("denied_first_pass")).then(None)
+            denial_outcome=pl.when(~pl.col("denied_first_pass").fill_null(False)).then(None)
             .when(pl.col("overturned")).then(pl.lit("overturned"))
             .when(pl.col("follow_up") == "patient").then(pl.lit("patient_responsibility"))
-            .when(pl.col("writeoff_date") <= end).then(pl.lit("written_off"))
+            .when(pl.col("writeoff_date") <= as_of).then(pl.lit("written_off"))
             .otherwise(pl.lit("open")),
         )
     )  # fmt: skip
@@ -242,6 +256,7 @@ def build_ledger(
         provider_adjustments=plb,
         patient_payments=patient_payments,
         kpis_monthly=kpis,
+        as_of=as_of,
     )
 
 

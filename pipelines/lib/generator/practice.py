@@ -184,6 +184,7 @@ def write_ledger(sp: SimulatedPractice, truth_dir: Path) -> None:
         "months": cfg.months,
         "start": cfg.start.isoformat(),
         "end": cfg.end.isoformat(),
+        "as_of": led.as_of.isoformat(),
         "realism": asdict(cfg.realism),
     }
     (truth_dir / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
