@@ -1,0 +1,151 @@
+-- One row per day × payer class × responsible party × aging bucket with a balance: the
+-- accounts receivable open at the end of that day (MGMA/HFMA A/R; aging from the date of
+-- service, HFMA MAP Key AR-2 buckets 0–30, 31–60, 61–90, 91–120, over 120 days). Built
+-- from int_claim_balance_events_listed: a claim's balance on day d is the sum of its
+-- events dated up to d, so the A/R of a day is a running sum per service date, and the
+-- grid is service dates × days, never claims × days.
+with
+
+events as (
+
+    select * from {{ ref('int_claim_balance_events_listed') }}
+
+),
+
+claims as (
+
+    select * from {{ ref('int_claims_adjudicated') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date_derived') }}
+
+),
+
+bounds as (
+
+    select
+        min(claims.service_date) as first_day,
+        max(as_of.as_of_date) as last_day
+    from claims
+    cross join as_of
+
+),
+
+calendar as (
+
+    select cast(date_day as date) as date_day
+    from (
+        {{ dbt.date_spine(
+            'day',
+            "(select min(service_date) from " ~ ref('int_claims_adjudicated') ~ ")",
+            "(select " ~ dbt.dateadd('day', 1, 'max(as_of_date)') ~ " from " ~ ref('int_as_of_date_derived') ~ ")"
+        ) }}
+    ) as spine
+
+),
+
+cells as (
+
+    -- an event before the service date (a prepayment) counts from the service date
+    select
+        events.service_date,
+        claims.payer_class,
+        events.responsible_party,
+        greatest(events.event_date, events.service_date) as event_date,
+        sum(events.amount) as amount
+    from events
+    inner join claims
+        on events.claim_id = claims.claim_id
+    group by 1, 2, 3, 4
+
+),
+
+series as (
+
+    select distinct
+        service_date,
+        payer_class,
+        responsible_party
+    from cells
+
+),
+
+grid as (
+
+    select
+        series.service_date,
+        series.payer_class,
+        series.responsible_party,
+        calendar.date_day
+    from series
+    inner join calendar
+        on calendar.date_day >= series.service_date
+    cross join bounds
+    where calendar.date_day <= bounds.last_day
+
+),
+
+running as (
+
+    select
+        grid.date_day,
+        grid.payer_class,
+        grid.responsible_party,
+        {{ dbt.datediff('grid.service_date', 'grid.date_day', 'day') }} as days_outstanding,
+        sum(coalesce(cells.amount, 0)) over (
+            partition by grid.service_date, grid.payer_class, grid.responsible_party
+            order by grid.date_day
+            rows between unbounded preceding and current row
+        ) as balance
+    from grid
+    left join cells
+        on
+            grid.service_date = cells.service_date
+            and grid.payer_class = cells.payer_class
+            and grid.responsible_party = cells.responsible_party
+            and grid.date_day = cells.event_date
+
+),
+
+bucketed as (
+
+    select
+        date_day,
+        payer_class,
+        responsible_party,
+        case
+            when days_outstanding <= 30 then '0-30'
+            when days_outstanding <= 60 then '31-60'
+            when days_outstanding <= 90 then '61-90'
+            when days_outstanding <= 120 then '91-120'
+            else '120+'
+        end as aging_bucket,
+        case
+            when days_outstanding <= 30 then 1
+            when days_outstanding <= 60 then 2
+            when days_outstanding <= 90 then 3
+            when days_outstanding <= 120 then 4
+            else 5
+        end as aging_bucket_order,
+        balance
+    from running
+
+)
+
+select
+    {{ composite_key(['date_day', 'payer_class', 'responsible_party', 'aging_bucket']) }}
+        as ar_daily_id,
+    date_day,
+    payer_class,
+    responsible_party,
+    aging_bucket,
+    aging_bucket_order,
+    aging_bucket_order >= 4 as is_over_90_days,
+    date_day = cast({{ dbt.last_day('date_day', 'month') }} as date) as is_month_end,
+    cast(sum(balance) as decimal(18, 2)) as ar_balance
+from bucketed
+group by date_day, payer_class, responsible_party, aging_bucket, aging_bucket_order
+having sum(balance) <> 0
