@@ -16,6 +16,10 @@
 --     CO-45 + CO-253 (sequestration) and other adjustments are CAS amounts that are not
 --     contractual, patient share, denial or prior payer (none in generated data); the
 --     patient share = the primary payers' PR less what a secondary paid.
+--   * Patient and location come from the visit's appointment (its encounter id is CLM01).
+--     A service without a visit (chronic care management) takes the roster patient whose
+--     member key, birth date and sex match the claim's (only when exactly one does), and
+--     the location whose 837P service facility (loop 2310C NPI) it names.
 --   * Clean claim (kpis.md proxy, no scrubber data): paid on the first adjudication of
 --     the original submission. First-pass resolution: that, and never reversed.
 with
@@ -68,6 +72,12 @@ appointments as (
 
 ),
 
+roster as (
+
+    select * from {{ ref('stg_scheduling__patients') }}
+
+),
+
 payer_classes as (
 
     select * from {{ ref('terminology__payer_classes') }}
@@ -89,7 +99,11 @@ originals as (
         submissions.submission_date,
         submissions.charge_amount,
         original_837.rendering_provider_npi,
-        original_837.place_of_service_code
+        original_837.place_of_service_code,
+        original_837.service_facility_npi,
+        original_837.member_key,
+        original_837.patient_birth_date,
+        original_837.patient_sex_code
     from submissions
     inner join original_837
         on submissions.claim_submission_id = original_837.claim_submission_id
@@ -135,6 +149,66 @@ visit as (
     from appointments
     where encounter_id is not null
     group by encounter_id
+
+),
+
+roster_members as (
+
+    select distinct
+        patient_id,
+        primary_member_key as member_key,
+        birth_date,
+        sex_code
+    from roster
+    where primary_member_key is not null
+    union
+    select distinct
+        patient_id,
+        secondary_member_key as member_key,
+        birth_date,
+        sex_code
+    from roster
+    where secondary_member_key is not null
+
+),
+
+member_matches as (
+
+    select
+        originals.claim_id,
+        min(roster_members.patient_id) as patient_id
+    from originals
+    inner join roster_members
+        on
+            originals.member_key = roster_members.member_key
+            and originals.patient_birth_date = roster_members.birth_date
+            and originals.patient_sex_code = roster_members.sex_code
+    group by originals.claim_id
+    having count(distinct roster_members.patient_id) = 1
+
+),
+
+facility_visit_counts as (
+
+    select
+        originals.service_facility_npi,
+        visit.location_id,
+        count(*) as visit_count
+    from originals
+    inner join visit
+        on originals.claim_id = visit.claim_id
+    group by originals.service_facility_npi, visit.location_id
+
+),
+
+facility_locations as (
+
+    -- each service facility NPI's location: where its billed visits were booked
+    select
+        service_facility_npi,
+        {{ value_at_max('location_id', 'visit_count') }} as location_id
+    from facility_visit_counts
+    group by service_facility_npi
 
 ),
 
@@ -249,9 +323,9 @@ lifecycle as (
 
     select
         originals.claim_id,
-        visit.patient_id,
+        coalesce(visit.patient_id, member_matches.patient_id) as patient_id,
         originals.rendering_provider_npi as provider_npi,
-        visit.location_id,
+        coalesce(visit.location_id, facility_locations.location_id) as location_id,
         originals.payer_id,
         coalesce(payer_classes.payer_class, 'unknown') as payer_class,
         money.final_payer_id,
@@ -315,6 +389,10 @@ lifecycle as (
     cross join as_of
     left join visit
         on originals.claim_id = visit.claim_id
+    left join member_matches
+        on originals.claim_id = member_matches.claim_id
+    left join facility_locations
+        on originals.service_facility_npi = facility_locations.service_facility_npi
     left join payer_classes
         on originals.payer_id = payer_classes.payer_id
     left join money

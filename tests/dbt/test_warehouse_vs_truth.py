@@ -1,0 +1,250 @@
+"""End to end: the small practice's extracts, ingested and built by dbt, give the truth
+ledger's numbers. Every claim's and line's money to the cent, counts exactly, and every
+monthly headline KPI (money exact, rates to 4 decimals) for the practice."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+import pytest
+
+# fct_claims column → truth claims.parquet column
+CLAIM_COLUMNS = {
+    "patient_id": "patient_id",
+    "location_id": "location_id",
+    "payer_id": "payer_id",
+    "payer_class": "payer_class",
+    "final_payer_id": "final_payer_id",
+    "service_date": "service_date",
+    "submission_date": "submit_date",
+    "first_payment_date": "first_payment_date",
+    "line_count": "line_count",
+    "charges": "charges",
+    "allowed_amount": "allowed",
+    "primary_paid": "primary_paid",
+    "secondary_paid": "secondary_paid",
+    "payer_paid": "payer_paid",
+    "contractual_amount": "contractual",
+    "denial_writeoff_amount": "denial_writeoff",
+    "patient_responsibility": "patient_resp",
+    "patient_paid": "patient_paid",
+    "balance": "balance",
+    "claim_status": "final_status",
+    "is_denied_first_pass": "denied_first_pass",
+    "is_paid_first_pass": "paid_first_pass",
+    "is_clean_claim": "clean_claim",
+    "is_first_pass_resolved": "first_pass_resolved",
+    "is_reversed": "reversed",
+    "denial_outcome": "denial_outcome",
+    "writeoff_date": "writeoff_date",
+    "charge_lag_days": "charge_lag_days",
+    "days_to_payment": "days_to_payment",
+}
+# Known only once the payer has decided: the ledger knows the generator's plan for a
+# claim still pending, the warehouse only what the 835s said.
+DECIDED_COLUMNS = {
+    "denial_level": "denial_level",
+    "denial_root_cause": "root_cause",
+    "denial_group_code": "denial_group",
+    "denial_carc_code": "denial_carc",
+}
+LINE_COLUMNS = {
+    "procedure_code": "procedure",
+    "charges": "charge",
+    "allowed_amount": "allowed",
+    "payer_paid": "payer_paid",
+    "contractual_amount": "contractual",
+    "patient_responsibility": "patient_resp",
+}
+# fct_kpis_monthly column → truth kpis_monthly.parquet column
+KPI_EXACT = {
+    "month_end": "month_end",
+    "claims_count": "claims_count",
+    "claims_adjudicated": "claims_adjudicated",
+    "claims_denied": "claims_denied",
+    "clean_claims": "clean_claims",
+    "first_pass_resolved": "first_pass_resolved",
+    "denials_overturned": "overturned",
+    "denials_resolved": "denials_resolved",
+    "appointments_due": "appointments_due",
+    "no_shows": "no_shows",
+    "charges": "charges",
+    "cohort_paid": "cohort_paid",
+    "cohort_contractual": "cohort_contractual",
+    "ar_balance": "ar",
+    "ar_over_90": "ar_over_90",
+    "charges_90d": "charges_90d",
+    "payer_payments": "payer_payments",
+    "patient_payments": "patient_payments",
+    "point_of_service_payments": "pos",
+    "gross_patient_payments": "gross_patient",
+    "adjudicated_charges": "adjudicated_charges",
+    "denied_charges": "denied_charges",
+    "denial_writeoffs": "denial_writeoff",
+}
+KPI_RATES = [
+    "gross_collection_rate",
+    "net_collection_rate",
+    "days_in_ar",
+    "ar_over_90_pct",
+    "initial_denial_rate",
+    "initial_denial_rate_dollars",
+    "clean_claim_rate",
+    "first_pass_resolution_rate",
+    "denial_overturn_rate",
+    "denial_writeoff_pct",
+    "charge_lag_days_avg",
+    "days_to_payment_avg",
+    "pos_collection_share",
+    "no_show_rate",
+]
+
+
+@pytest.fixture(scope="module")
+def con(built_small):
+    assert built_small.returncode == 0, built_small.log[-4000:]
+    c = duckdb.connect(str(built_small.warehouse), read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def truth(built_small):
+    return built_small.ingested.files.truth
+
+
+def frame(con, sql: str) -> pl.DataFrame:
+    return pl.from_arrow(con.sql(sql).to_arrow_table())
+
+
+def mismatches(joined: pl.DataFrame, keys: list[str], pairs: dict[str, str]) -> dict:
+    """Per column pair, the rows whose values differ (nulls equal only to nulls); values
+    compare as text so Decimal('1.50') and Decimal('1.5') would differ: money is exact."""
+    out = {}
+    for ours, theirs in pairs.items():
+        left = f"{ours}_w" if ours == theirs else ours
+        bad = joined.filter(pl.col(left).cast(pl.Utf8).ne_missing(pl.col(theirs).cast(pl.Utf8)))
+        if bad.height:
+            out[ours] = bad.select(*keys, left, theirs).head(5).rows()
+    return out
+
+
+def test_dbt_build_passes_every_test(built_small):
+    assert built_small.returncode == 0, built_small.log[-4000:]
+    statuses = {r["unique_id"]: r["status"] for r in built_small.results}
+    failed = {u: s for u, s in statuses.items() if s not in ("success", "pass", "warn")}
+    assert not failed
+    kinds = {u.split(".")[0] for u in statuses}
+    assert {"model", "seed", "test", "unit_test"} <= kinds
+    marts = {u.split(".")[-1] for u in statuses if u.startswith("model.")}
+    assert {"fct_claims", "fct_claim_lines", "fct_denials", "fct_payments", "fct_ar_daily"} <= marts
+    assert {"fct_kpis_monthly", "fct_appointments", "fct_visits"} <= marts
+
+
+def test_as_of_date_is_the_ledgers(con, truth):
+    config = json.loads((truth / "config.json").read_text())
+    as_of = con.sql("select as_of_date from intermediate.int_as_of_date_derived").fetchall()
+    assert as_of == [(date.fromisoformat(config["as_of"]),)]
+
+
+def test_every_claim_ties_to_the_ledger(con, truth):
+    ours = frame(con, "select * from marts.fct_claims")
+    ledger = pl.read_parquet(truth / "claims.parquet")
+    assert ours.height == ledger.height > 1000
+    joined = ledger.join(ours, on="claim_id", how="full", suffix="_w", coalesce=True)
+    assert joined.height == ledger.height, "claims only on one side"
+    assert mismatches(joined, ["claim_id"], CLAIM_COLUMNS) == {}
+    decided = joined.filter(pl.col("final_status") != "pending")
+    assert mismatches(decided, ["claim_id"], DECIDED_COLUMNS) == {}
+    # denied_amount: the ledger leaves it null for claims not denied
+    at_stake = decided.filter(pl.col("denied").fill_null(Decimal("0.00")) != pl.col("denied_amount"))
+    assert at_stake.height == 0
+    # the lifecycle's variety is really exercised
+    assert set(ledger["final_status"]) >= {"pending", "denied", "patient_balance", "paid"}
+    assert ledger["reversed"].sum() > 0 and (ledger["secondary_paid"] > 0).sum() > 0
+    assert set(ledger["denial_outcome"].drop_nulls()) >= {"overturned", "open", "patient_responsibility"}
+
+
+def test_every_claim_line_ties_to_the_ledger(con, truth):
+    ours = frame(con, "select *, line_number as line_no from marts.fct_claim_lines")
+    ledger = pl.read_parquet(truth / "claim_lines.parquet").with_columns(
+        pl.col("line_no").cast(pl.Int32)
+    )
+    assert ours.height == ledger.height
+    joined = ledger.join(
+        ours.rename({"charges": "charges_w"}),
+        on=["claim_id", "line_no"],
+        how="full",
+        suffix="_w",
+        coalesce=True,
+    ).rename({"charges_w": "charges"})
+    pairs = {k: v for k, v in LINE_COLUMNS.items()}
+    assert mismatches(joined, ["claim_id", "line_no"], pairs) == {}
+
+
+def test_every_monthly_kpi_ties_to_the_ledger(con, truth):
+    ours = frame(
+        con,
+        "select * from marts.fct_kpis_monthly where segment_type = 'practice' order by month_start",
+    )
+    ledger = pl.read_parquet(truth / "kpis_monthly.parquet").sort("month")
+    joined = ledger.join(ours, left_on="month", right_on="month_start", how="left", suffix="_w")
+    assert joined.height == ledger.height == 3
+    assert mismatches(joined, ["month"], KPI_EXACT) == {}
+    for rate in KPI_RATES:
+        for month, expected, actual in joined.select("month", rate, f"{rate}_w").rows():
+            assert (expected is None) == (actual is None), (rate, month)
+            if expected is not None:
+                assert round(actual, 4) == round(expected, 4), (rate, month, expected, actual)
+
+
+def test_segments_add_up_to_the_practice(con):
+    """Every claim is in exactly one provider, payer and location segment, so their
+    counts and money add up to the practice's each month."""
+    rows = con.sql(
+        """select month_start, segment_type, sum(claims_count), sum(charges),
+                  sum(payer_payments), sum(ar_balance), sum(claims_denied)
+           from marts.fct_kpis_monthly group by 1, 2 order by 1, 2"""
+    ).fetchall()
+    by_month: dict = {}
+    for month, segment, *values in rows:
+        by_month.setdefault(month, {})[segment] = values
+    for month, segments in by_month.items():
+        assert set(segments) == {"practice", "provider", "payer", "location"}
+        for segment in ("provider", "payer", "location"):
+            assert segments[segment] == segments["practice"], (month, segment)
+
+
+def test_ar_daily_ties_to_claim_balances_and_month_ends(con, truth):
+    as_of_balance = con.sql(
+        """select sum(ar_balance) from marts.fct_ar_daily
+           where date_day = (select as_of_date from intermediate.int_as_of_date_derived)"""
+    ).fetchall()[0][0]
+    claims_balance = con.sql("select sum(balance) from marts.fct_claims").fetchall()[0][0]
+    assert as_of_balance == claims_balance
+    ledger = pl.read_parquet(truth / "kpis_monthly.parquet")
+    for month_end, ar in ledger.select("month_end", "ar").rows():
+        ours = con.execute(
+            "select sum(ar_balance) from marts.fct_ar_daily where date_day = ?", [month_end]
+        ).fetchall()[0][0]
+        assert ours == ar, month_end
+
+
+def test_payments_tie_to_the_ledger(con, truth):
+    ledger_pp = pl.read_parquet(truth / "patient_payments.parquet")["amount"].sum()
+    ledger_plb = pl.read_parquet(truth / "provider_adjustments.parquet")["amount"].sum()
+    ledger_paid = pl.read_parquet(truth / "adjudications.parquet")["paid"].sum()
+    rows = dict(
+        con.sql(
+            """select case when payment_source = 'patient' then 'patient'
+                           when claim_id is null then 'plb' else 'claims' end, sum(amount)
+               from marts.fct_payments group by 1"""
+        ).fetchall()
+    )
+    assert rows["patient"] == ledger_pp
+    assert rows["claims"] == ledger_paid
+    assert rows["plb"] == -ledger_plb  # PLB amounts withhold; interest is negative there
