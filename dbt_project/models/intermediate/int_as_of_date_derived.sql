@@ -41,7 +41,7 @@ select
     {% if var('as_of_date', none) %}
         cast('{{ var("as_of_date") }}' as date) as as_of_date,
     {% else %}
-        latest_activity_date as as_of_date,
+    latest_activity_date as as_of_date,
     {% endif %}
     latest_activity_date
 from latest

@@ -37,10 +37,10 @@ claim_routes as (
     select
         claim_id,
         service_date,
+        first_secondary_date,
         is_crossed_over or has_secondary_adjudication or secondary_submission_count > 0
             as goes_to_secondary,
-        primary_patient_responsibility - secondary_paid as patient_share_after_secondary,
-        first_secondary_date
+        primary_patient_responsibility - secondary_paid as patient_share_after_secondary
     from claims
 
 ),

@@ -46,6 +46,13 @@ select
     ranked.claim_submission_id,
     ranked.claim_id,
     ranked.submission_sequence,
+    ranked.payer_id,
+    ranked.payer_responsibility_code,
+    ranked.claim_frequency_code,
+    ranked.original_payer_claim_control_number,
+    ranked.submission_date,
+    ranked.charge_amount,
+    ranked.line_count,
     ranked.claim_submission_id = originals.original_submission_id as is_original,
     case
         when ranked.claim_submission_id = originals.original_submission_id then 'original'
@@ -54,14 +61,7 @@ select
         when ranked.payer_responsibility_code <> 'P' then 'secondary'
         when ranked.payer_id = originals.original_payer_id then 'resend'
         else 'rebill'
-    end as submission_kind,
-    ranked.payer_id,
-    ranked.payer_responsibility_code,
-    ranked.claim_frequency_code,
-    ranked.original_payer_claim_control_number,
-    ranked.submission_date,
-    ranked.charge_amount,
-    ranked.line_count
+    end as submission_kind
 from ranked
 inner join originals
     on ranked.claim_id = originals.claim_id

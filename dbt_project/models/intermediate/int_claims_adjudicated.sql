@@ -258,8 +258,10 @@ first_denial_remarks as (
 
     select
         first_adjudication.claim_id,
-        string_agg(distinct remarks.remark_code, ',' order by remarks.remark_code)
-            as denial_rarc_codes
+        string_agg(
+            distinct remarks.remark_code, ','
+            order by remarks.remark_code
+        ) as denial_rarc_codes
     from first_adjudication
     inner join remarks
         on first_adjudication.remit_claim_id = remarks.remit_claim_id
@@ -365,10 +367,7 @@ lifecycle as (
         coalesce(first_denial_reason.is_patient_responsibility_denial, false)
             as is_patient_responsibility_denial,
         later_paid.claim_id is not null as is_paid_after_first_adjudication,
-        cast(
-            {{ dbt.dateadd('day', var('denial_writeoff_after_days'), 'first_adjudication.payment_date') }}
-            as date
-        )
+        {{ denial_writeoff_date('first_adjudication.payment_date') }}
             as policy_writeoff_date,
         coalesce(money.is_reversed, false) as is_reversed,
         coalesce(money.is_crossed_over, false) as is_crossed_over,
@@ -454,6 +453,6 @@ select
     first_adjudication_kind = 'paid' as is_paid_first_pass,
     first_adjudication_kind = 'paid' as is_clean_claim,
     first_adjudication_kind = 'paid' and not is_reversed as is_first_pass_resolved,
-    {{ dbt.datediff('service_date', 'submission_date', 'day') }} as charge_lag_days,
-    {{ dbt.datediff('submission_date', 'first_payment_date', 'day') }} as days_to_payment
+    {{ days_between('service_date', 'submission_date') }} as charge_lag_days,
+    {{ days_between('submission_date', 'first_payment_date') }} as days_to_payment
 from balances

@@ -20,12 +20,12 @@ select
     payments.patient_id,
     payments.encounter_id,
     claims.claim_id,
-    claims.claim_id is not null as is_applied_to_claim,
     payments.payment_channel,
     payments.payment_method,
     payments.payment_amount,
     payments.payment_date,
-    payments.posted_date
+    payments.posted_date,
+    claims.claim_id is not null as is_applied_to_claim
 from payments
 left join claims
     on payments.encounter_id = claims.claim_id

@@ -66,6 +66,8 @@ select
     adjustments.carc_code,
     adjustments.adjustment_amount,
     -- the order the amounts appear in the file (CAS segment, then its triplet)
+    carc.root_cause,
+    carc.is_avoidable,
     adjustments.segment_index * 10 + adjustments.adjustment_position as adjustment_order,
     coalesce(carc.adjustment_category, 'other') as adjustment_category,
     adjustments.adjustment_group_code = 'CO'
@@ -73,9 +75,7 @@ select
         as is_contractual,
     adjustments.adjustment_group_code = 'PR' as is_patient_responsibility,
     coalesce(carc.is_denial, false) as is_denial,
-    coalesce(carc.adjustment_category, '') = 'prior_payer' as is_prior_payer,
-    carc.root_cause,
-    carc.is_avoidable
+    coalesce(carc.adjustment_category, '') = 'prior_payer' as is_prior_payer
 from adjustments
 left join carc
     on adjustments.carc_code = carc.carc_code

@@ -81,6 +81,13 @@ classified as (
         remittances.payer_id,
         remit_claims.payer_claim_control_number,
         remit_claims.claim_status_code,
+        remittances.payment_date,
+        remit_claims.payer_received_date,
+        remit_claims.charge_amount,
+        remit_claims.paid_amount,
+        remit_claims.patient_responsibility_amount as clp_patient_responsibility_amount,
+        remit_claims.file_id,
+        remit_claims.segment_index,
         case
             when remit_claims.claim_status_code = '22' then 'reversal'
             when remit_claims.claim_status_code in ('2', '3', '20', '21') then 'secondary'
@@ -93,11 +100,6 @@ classified as (
             else 'paid'
         end as adjudication_kind,
         remit_claims.claim_status_code = '19' as forwarded_to_secondary,
-        remittances.payment_date,
-        remit_claims.payer_received_date,
-        remit_claims.charge_amount,
-        remit_claims.paid_amount,
-        remit_claims.patient_responsibility_amount as clp_patient_responsibility_amount,
         coalesce(line_totals.allowed_amount, 0) as allowed_amount,
         coalesce(adjustment_totals.contractual_amount, 0) as contractual_amount,
         coalesce(adjustment_totals.patient_responsibility_amount, 0)
@@ -107,8 +109,6 @@ classified as (
         coalesce(adjustment_totals.other_adjustment_amount, 0) as other_adjustment_amount,
         coalesce(adjustment_totals.adjustment_amount, 0) as adjustment_amount,
         coalesce(line_totals.line_count, 0) as line_count,
-        remit_claims.file_id,
-        remit_claims.segment_index,
         row_number() over (
             partition by remit_claims.claim_id
             order by

@@ -42,14 +42,14 @@ claim_lines as (
         submission_lines.line_number,
         submission_lines.line_item_control_number,
         submission_lines.procedure_code,
+        submission_lines.service_from_date,
         concat_ws(
             ':',
             submission_lines.modifier_1,
             submission_lines.modifier_2,
             submission_lines.modifier_3,
             submission_lines.modifier_4
-        ) as modifiers,
-        submission_lines.service_from_date
+        ) as modifiers
     from submission_lines
     inner join submissions
         on submission_lines.claim_submission_id = submissions.claim_submission_id
@@ -64,6 +64,8 @@ remit as (
         remit_lines.remit_claim_id,
         remit_claims.claim_id,
         remit_lines.line_item_control_number,
+        remit_lines.service_from_date,
+        remit_lines.segment_index,
         coalesce(remit_lines.submitted_procedure_code, remit_lines.procedure_code)
             as procedure_code,
         concat_ws(
@@ -72,9 +74,7 @@ remit as (
             remit_lines.modifier_2,
             remit_lines.modifier_3,
             remit_lines.modifier_4
-        ) as modifiers,
-        remit_lines.service_from_date,
-        remit_lines.segment_index
+        ) as modifiers
     from remit_lines
     inner join remit_claims
         on remit_lines.remit_claim_id = remit_claims.remit_claim_id
@@ -174,12 +174,12 @@ select
     remit_lines.remit_claim_id,
     remit_claims.claim_id,
     matches.line_number,
-    coalesce(matches.match_method, 'unmatched') as match_method,
     remit_claims.adjudication_kind,
     remit_claims.adjudication_sequence,
     remit_claims.payment_date,
     remit_lines.charge_amount,
     remit_lines.paid_amount,
+    coalesce(matches.match_method, 'unmatched') as match_method,
     coalesce(remit_lines.allowed_amount, 0) as allowed_amount,
     coalesce(line_adjustment_totals.contractual_amount, 0) as contractual_amount,
     coalesce(line_adjustment_totals.patient_responsibility_amount, 0)

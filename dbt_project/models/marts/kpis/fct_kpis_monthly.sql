@@ -17,6 +17,10 @@
 -- A claim belongs to the segments of its original submission (rendering provider, payer
 -- billed first, visit location); money posted to it counts there. Self-pay visits are
 -- not claims and are left out; PLB amounts are no claim's and are left out of payments.
+{%- set claims_model, as_of_model = ref('fct_claims'), ref('int_as_of_date_derived') -%}
+{%- set first_month = "(select " ~ month_of('min(service_date)') ~ " from " ~ claims_model ~ ")" -%}
+{%- set as_of_month = "(select " ~ month_of('max(as_of_date)') ~ " from " ~ as_of_model ~ ")" %}
+
 with
 
 claims as (
@@ -49,30 +53,45 @@ visits as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('int_as_of_date_derived') }}
-
-),
-
 claim_segments as (
 
-    select claim_id, 'practice' as segment_type, 'all' as segment_id from claims
+    select
+        claim_id,
+        'practice' as segment_type,
+        'all' as segment_id
+    from claims
     union all
-    select claim_id, 'provider' as segment_type, provider_npi as segment_id from claims
+    select
+        claim_id,
+        'provider' as segment_type,
+        provider_npi as segment_id
+    from claims
     union all
-    select claim_id, 'payer' as segment_type, payer_id as segment_id from claims
+    select
+        claim_id,
+        'payer' as segment_type,
+        payer_id as segment_id
+    from claims
     union all
-    select claim_id, 'location' as segment_type, location_id as segment_id from claims
+    select
+        claim_id,
+        'location' as segment_type,
+        location_id as segment_id
+    from claims
 
 ),
 
 segmented_claims as (
 
     select
+        claims.*,
         claim_segments.segment_type,
         claim_segments.segment_id,
-        claims.*
+        {{ month_of('claims.service_date') }} as service_month,
+        {{ month_of('claims.submission_date') }} as submission_month,
+        {{ month_of('claims.first_adjudication_date') }} as first_adjudication_month,
+        {{ month_of('claims.first_payment_date') }} as first_payment_month,
+        {{ month_of('claims.writeoff_date') }} as writeoff_month
     from claims
     inner join claim_segments
         on claims.claim_id = claim_segments.claim_id
@@ -138,14 +157,8 @@ visit_segments as (
 
 months as (
 
-    select cast(date_month as date) as month_start
-    from (
-        {{ dbt.date_spine(
-            'month',
-            "(select " ~ dbt.date_trunc('month', 'min(service_date)') ~ " from " ~ ref('fct_claims') ~ ")",
-            "(select " ~ dbt.dateadd('month', 1, dbt.date_trunc('month', 'max(as_of_date)')) ~ " from " ~ ref('int_as_of_date_derived') ~ ")"
-        ) }}
-    ) as spine
+    select date_month as month_start
+    from ({{ date_series('month', first_month, as_of_month) }}) as series
 
 ),
 
@@ -177,13 +190,13 @@ service_cohort as (
     select
         segment_type,
         segment_id,
-        cast({{ dbt.date_trunc('month', 'service_date') }} as date) as month_start,
+        service_month as month_start,
         count(*) as claims_count,
         sum(charges) as charges,
         sum(payer_paid + patient_paid) as cohort_paid,
         sum(contractual_amount) as cohort_contractual
     from segmented_claims
-    group by 1, 2, 3
+    group by segment_type, segment_id, service_month
 
 ),
 
@@ -210,7 +223,7 @@ payments_posted as (
     inner join claim_segments
         on payments.claim_id = claim_segments.claim_id
     where claim_segments.segment_id is not null
-    group by 1, 2, 3
+    group by claim_segments.segment_type, claim_segments.segment_id, payments.posted_month
 
 ),
 
@@ -219,7 +232,7 @@ first_adjudications as (
     select
         segment_type,
         segment_id,
-        cast({{ dbt.date_trunc('month', 'first_adjudication_date') }} as date) as month_start,
+        first_adjudication_month as month_start,
         count(*) as claims_adjudicated,
         count(case when is_denied_first_pass then 1 end) as claims_denied,
         sum(charges) as adjudicated_charges,
@@ -231,7 +244,7 @@ first_adjudications as (
             as denials_resolved
     from segmented_claims
     where first_adjudication_date is not null
-    group by 1, 2, 3
+    group by segment_type, segment_id, first_adjudication_month
 
 ),
 
@@ -240,11 +253,11 @@ writeoffs as (
     select
         segment_type,
         segment_id,
-        cast({{ dbt.date_trunc('month', 'writeoff_date') }} as date) as month_start,
+        writeoff_month as month_start,
         sum(denial_writeoff_amount) as denial_writeoffs
     from segmented_claims
     where writeoff_date is not null
-    group by 1, 2, 3
+    group by segment_type, segment_id, writeoff_month
 
 ),
 
@@ -253,11 +266,11 @@ submissions as (
     select
         segment_type,
         segment_id,
-        cast({{ dbt.date_trunc('month', 'submission_date') }} as date) as month_start,
+        submission_month as month_start,
         count(*) as claims_submitted,
         sum(charge_lag_days) as charge_lag_days_total
     from segmented_claims
-    group by 1, 2, 3
+    group by segment_type, segment_id, submission_month
 
 ),
 
@@ -266,12 +279,12 @@ first_payments as (
     select
         segment_type,
         segment_id,
-        cast({{ dbt.date_trunc('month', 'first_payment_date') }} as date) as month_start,
+        first_payment_month as month_start,
         count(*) as claims_first_paid,
         sum(days_to_payment) as days_to_payment_total
     from segmented_claims
     where first_payment_date is not null
-    group by 1, 2, 3
+    group by segment_type, segment_id, first_payment_month
 
 ),
 
@@ -282,17 +295,26 @@ ar_cells as (
     select
         claim_segments.segment_type,
         claim_segments.segment_id,
-        cast({{ dbt.date_trunc('month', 'balance_events.event_date') }} as date) as event_month,
-        cast(
-            {{ dbt.date_trunc('month', dbt.dateadd('day', 91, 'balance_events.service_date')) }}
-            as date
-        ) as ageing_month,
-        sum(balance_events.amount) as amount
+        {{ month_of('balance_events.event_date') }} as event_month,
+        {{ month_of(dbt.dateadd('day', 91, 'balance_events.service_date')) }} as ageing_month,
+        balance_events.amount
     from balance_events
     inner join claim_segments
         on balance_events.claim_id = claim_segments.claim_id
     where claim_segments.segment_id is not null
-    group by 1, 2, 3, 4
+
+),
+
+ar_cell_totals as (
+
+    select
+        segment_type,
+        segment_id,
+        event_month,
+        ageing_month,
+        sum(amount) as amount
+    from ar_cells
+    group by segment_type, segment_id, event_month, ageing_month
 
 ),
 
@@ -304,15 +326,17 @@ ar_month_end as (
         segment_months.month_start,
         sum(ar_cells.amount) as ar_balance,
         sum(
-            case when ar_cells.ageing_month <= segment_months.month_start then ar_cells.amount else 0 end
+            case
+                when ar_cells.ageing_month <= segment_months.month_start then ar_cells.amount else 0
+            end
         ) as ar_over_90
     from segment_months
-    inner join ar_cells
+    inner join ar_cell_totals as ar_cells
         on
             segment_months.segment_type = ar_cells.segment_type
             and segment_months.segment_id = ar_cells.segment_id
-            and ar_cells.event_month <= segment_months.month_start
-    group by 1, 2, 3
+            and segment_months.month_start >= ar_cells.event_month
+    group by segment_months.segment_type, segment_months.segment_id, segment_months.month_start
 
 ),
 
@@ -324,7 +348,7 @@ daily_charges as (
         service_date,
         sum(charges) as charges
     from segmented_claims
-    group by 1, 2, 3
+    group by segment_type, segment_id, service_date
 
 ),
 
@@ -340,9 +364,9 @@ trailing_charges as (
         on
             segment_months.segment_type = daily_charges.segment_type
             and segment_months.segment_id = daily_charges.segment_id
-            and daily_charges.service_date <= segment_months.month_end
-            and {{ dbt.datediff('daily_charges.service_date', 'segment_months.month_end', 'day') }} < 90
-    group by 1, 2, 3
+            and segment_months.month_end >= daily_charges.service_date
+            and {{ days_between('daily_charges.service_date', 'segment_months.month_end') }} < 90
+    group by segment_months.segment_type, segment_months.segment_id, segment_months.month_start
 
 ),
 
@@ -356,7 +380,7 @@ scheduling as (
         count(case when is_no_show then 1 end) as no_shows
     from appointment_segments
     where segment_id is not null
-    group by 1, 2, 3
+    group by segment_type, segment_id, appointment_month
 
 ),
 
@@ -378,7 +402,7 @@ visit_mix as (
         count(case when has_g2211 then 1 end) as g2211_visits
     from visit_segments
     where segment_id is not null
-    group by 1, 2, 3
+    group by segment_type, segment_id, service_month
 
 ),
 
@@ -428,11 +452,11 @@ joined as (
     {% for part in ['service_cohort', 'payments_posted', 'first_adjudications', 'writeoffs',
                     'submissions', 'first_payments', 'ar_month_end', 'trailing_charges',
                     'scheduling', 'visit_mix'] %}
-        left join {{ part }}
-            on
-                segment_months.segment_type = {{ part }}.segment_type
-                and segment_months.segment_id = {{ part }}.segment_id
-                and segment_months.month_start = {{ part }}.month_start
+    left join {{ part }}
+        on
+            segment_months.segment_type = {{ part }}.segment_type
+            and segment_months.segment_id = {{ part }}.segment_id
+            and segment_months.month_start = {{ part }}.month_start
     {% endfor %}
 
 )

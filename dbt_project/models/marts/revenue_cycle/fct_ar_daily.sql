@@ -4,6 +4,10 @@
 -- from int_claim_balance_events_listed: a claim's balance on day d is the sum of its
 -- events dated up to d, so the A/R of a day is a running sum per service date, and the
 -- grid is service dates × days, never claims × days.
+{%- set claims_model = ref('int_claims_adjudicated') -%}
+{%- set first_service_date = "(select min(service_date) from " ~ claims_model ~ ")" -%}
+{%- set as_of_date = "(select max(as_of_date) from " ~ ref('int_as_of_date_derived') ~ ")" %}
+
 with
 
 events as (
@@ -18,32 +22,9 @@ claims as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('int_as_of_date_derived') }}
-
-),
-
-bounds as (
-
-    select
-        min(claims.service_date) as first_day,
-        max(as_of.as_of_date) as last_day
-    from claims
-    cross join as_of
-
-),
-
 calendar as (
 
-    select cast(date_day as date) as date_day
-    from (
-        {{ dbt.date_spine(
-            'day',
-            "(select min(service_date) from " ~ ref('int_claims_adjudicated') ~ ")",
-            "(select " ~ dbt.dateadd('day', 1, 'max(as_of_date)') ~ " from " ~ ref('int_as_of_date_derived') ~ ")"
-        ) }}
-    ) as spine
+    {{ date_series('day', first_service_date, as_of_date) }}
 
 ),
 
@@ -59,7 +40,11 @@ cells as (
     from events
     inner join claims
         on events.claim_id = claims.claim_id
-    group by 1, 2, 3, 4
+    group by
+        events.service_date,
+        claims.payer_class,
+        events.responsible_party,
+        greatest(events.event_date, events.service_date)
 
 ),
 
@@ -82,9 +67,7 @@ grid as (
         calendar.date_day
     from series
     inner join calendar
-        on calendar.date_day >= series.service_date
-    cross join bounds
-    where calendar.date_day <= bounds.last_day
+        on series.service_date <= calendar.date_day
 
 ),
 
@@ -94,7 +77,7 @@ running as (
         grid.date_day,
         grid.payer_class,
         grid.responsible_party,
-        {{ dbt.datediff('grid.service_date', 'grid.date_day', 'day') }} as days_outstanding,
+        {{ days_between('grid.service_date', 'grid.date_day') }} as days_outstanding,
         sum(coalesce(cells.amount, 0)) over (
             partition by grid.service_date, grid.payer_class, grid.responsible_party
             order by grid.date_day
@@ -116,6 +99,7 @@ bucketed as (
         date_day,
         payer_class,
         responsible_party,
+        balance,
         case
             when days_outstanding <= 30 then '0-30'
             when days_outstanding <= 60 then '31-60'
@@ -129,8 +113,7 @@ bucketed as (
             when days_outstanding <= 90 then 3
             when days_outstanding <= 120 then 4
             else 5
-        end as aging_bucket_order,
-        balance
+        end as aging_bucket_order
     from running
 
 )

@@ -37,8 +37,8 @@ services as (
 original_lines as (
 
     select
-        submissions.claim_id,
-        submission_lines.*
+        submission_lines.*,
+        submissions.claim_id
     from submission_lines
     inner join submissions
         on submission_lines.claim_submission_id = submissions.claim_submission_id
@@ -52,9 +52,20 @@ line_money as (
         remit_lines.claim_id,
         remit_lines.line_number,
         sum(remit_lines.paid_amount) as payer_paid,
-        sum(case when remit_lines.adjudication_kind <> 'secondary' then remit_lines.paid_amount else 0 end)
+        sum(
+            case
+                when
+                    remit_lines.adjudication_kind <> 'secondary'
+                    then remit_lines.paid_amount
+                else 0
+            end
+        )
             as primary_paid,
-        sum(case when remit_lines.adjudication_kind = 'secondary' then remit_lines.paid_amount else 0 end)
+        sum(
+            case
+                when remit_lines.adjudication_kind = 'secondary' then remit_lines.paid_amount else 0
+            end
+        )
             as secondary_paid,
         sum(remit_lines.allowed_amount) as allowed_amount,
         sum(remit_lines.contractual_amount) as contractual_amount,

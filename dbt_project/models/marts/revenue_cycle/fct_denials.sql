@@ -52,16 +52,21 @@ denied_adjudications as (
 
 ),
 
-denial_amounts as (
+denial_cas as (
 
     -- claim denials: every denial amount of the CLP; line denials: per denied line
     select
+        denied_adjudications.remit_claim_id,
+        adjustments.adjustment_group_code,
+        adjustments.carc_code,
+        adjustments.adjustment_amount,
+        adjustments.adjustment_order,
+        adjustments.is_patient_responsibility,
         case
             when denied_adjudications.adjudication_kind = 'line_denied'
                 then adjustments.remit_line_id
             else denied_adjudications.remit_claim_id
         end as denial_id,
-        denied_adjudications.remit_claim_id,
         case
             when denied_adjudications.adjudication_kind = 'line_denied'
                 then adjustments.remit_line_id
@@ -69,20 +74,28 @@ denial_amounts as (
         case
             when denied_adjudications.adjudication_kind = 'line_denied' then 'line'
             else 'claim'
-        end as denial_level,
-        {{ value_at_min('adjustments.adjustment_group_code', 'adjustments.adjustment_order') }}
-            as adjustment_group_code,
-        {{ value_at_min('adjustments.carc_code', 'adjustments.adjustment_order') }}
-            as carc_code,
-        sum(adjustments.adjustment_amount) as amount_at_stake,
-        sum(
-            case when adjustments.is_patient_responsibility then 0 else adjustments.adjustment_amount end
-        ) as payer_denied_amount
+        end as denial_level
     from denied_adjudications
     inner join adjustments
         on denied_adjudications.remit_claim_id = adjustments.remit_claim_id
     where adjustments.is_denial
-    group by 1, 2, 3, 4
+
+),
+
+denial_amounts as (
+
+    select
+        denial_id,
+        remit_claim_id,
+        remit_line_id,
+        denial_level,
+        {{ value_at_min('adjustment_group_code', 'adjustment_order') }} as adjustment_group_code,
+        {{ value_at_min('carc_code', 'adjustment_order') }} as carc_code,
+        sum(adjustment_amount) as amount_at_stake,
+        sum(case when is_patient_responsibility then 0 else adjustment_amount end)
+            as payer_denied_amount
+    from denial_cas
+    group by denial_id, remit_claim_id, remit_line_id, denial_level
 
 ),
 
@@ -90,8 +103,10 @@ remark_codes as (
 
     select
         denial_amounts.denial_id,
-        string_agg(distinct remarks.remark_code, ',' order by remarks.remark_code)
-            as rarc_codes
+        string_agg(
+            distinct remarks.remark_code, ','
+            order by remarks.remark_code
+        ) as rarc_codes
     from denial_amounts
     inner join remarks
         on
@@ -99,7 +114,7 @@ remark_codes as (
             and (
                 remarks.remark_level = 'claim'
                 or denial_amounts.remit_line_id is null
-                or remarks.remit_line_id = denial_amounts.remit_line_id
+                or denial_amounts.remit_line_id = remarks.remit_line_id
             )
     group by denial_amounts.denial_id
 
@@ -114,7 +129,7 @@ later_paid as (
     inner join adjudications
         on
             denied_adjudications.claim_id = adjudications.claim_id
-            and adjudications.adjudication_sequence > denied_adjudications.adjudication_sequence
+            and denied_adjudications.adjudication_sequence < adjudications.adjudication_sequence
     where adjudications.adjudication_kind = 'paid' and adjudications.paid_amount > 0
     group by denied_adjudications.remit_claim_id
 
@@ -150,10 +165,7 @@ denials as (
         claims.service_date,
         denied_adjudications.payment_date as denial_date,
         later_paid.paid_date as overturned_date,
-        cast(
-            {{ dbt.dateadd('day', var('denial_writeoff_after_days'), 'denied_adjudications.payment_date') }}
-            as date
-        )
+        {{ denial_writeoff_date('denied_adjudications.payment_date') }}
             as policy_writeoff_date,
         claims.as_of_date
     from denial_amounts

@@ -72,7 +72,7 @@ payments as (
     select
         provider_adjustments.provider_adjustment_id as payment_id,
         'payer' as payment_source,
-        {{ dbt.concat(["'provider_adjustment_'", 'lower(provider_adjustments.adjustment_reason_code)']) }}
+        {{ dbt.concat(["'provider_adjustment_'", 'lower(adjustment_reason_code)']) }}
             as payment_type,
         cast(null as {{ dbt.type_string() }}) as claim_id,
         remittances.payer_id,
