@@ -38,9 +38,12 @@ renamed as (
         release_of_information as release_of_information_code,
         billing_provider_tax_id_qualifier,
         rendering_provider_source as rendering_provider_loop,
+        rendering_provider_taxonomy as rendering_provider_taxonomy_code,
 
         -- descriptions
         billing_provider_name,
+        rendering_provider_last_name,
+        rendering_provider_first_name,
         service_facility_name,
         payer_name,
 

@@ -60,8 +60,9 @@ _MAX_POINTERS = 4
 class Claims837P:
     """The tables of one 837P file. Every table starts with the lineage columns.
 
-    claims: one row per CLM (loop 2300), with billing provider, rendering provider (2310B,
-        or the billing provider when absent), service facility (2310C), payer (2010BB),
+    claims: one row per CLM (loop 2300), with billing provider, rendering provider (2310B
+        NPI, name and PRV*PE taxonomy; when 2310B is absent the billing provider's NPI,
+        with null name and taxonomy), service facility (2310C), payer (2010BB),
         subscriber (2000B/2010BA) and patient (2000C/2010CA, or the subscriber).
         ``segment_index`` is the CLM's.
     diagnoses: one row per HI code of a claim, in order (``position`` 1-based over the
@@ -371,7 +372,16 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         )
     index = clm["segment_index"].to_numpy()
     f8 = loops.child(doc, index, "REF", "claim", (1, "F8"), {"payer_claim_control_number": 2})
-    rendering = loops.child(doc, index, "NM1", "claim", (1, "82"), {"r_qual": 8, "r_id": 9})
+    rendering = loops.child(
+        doc,
+        index,
+        "NM1",
+        "claim",
+        (1, "82"),
+        {"r_last_name": 3, "r_first_name": 4, "r_qual": 8, "r_id": 9},
+    )
+    # PRV*PE in 2310B: the rendering provider's taxonomy (PRV02 PXC, PRV03 the code)
+    taxonomy = loops.child(doc, index, "PRV", "claim", (1, "PE"), {"r_taxonomy": 3})
     facility = loops.child(
         doc, index, "NM1", "claim", (1, "77"), {"service_facility_name": 3, "f_qual": 8, "f_id": 9}
     )
@@ -380,6 +390,7 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
             clm,
             f8.drop("child_segment_index"),
             rendering.rename({"child_segment_index": "rendering_nm1"}),
+            taxonomy.drop("child_segment_index"),
             facility.drop("child_segment_index"),
         ],
         how="horizontal",
@@ -486,6 +497,10 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("2310B"))
         .otherwise(pl.lit("billing provider"))
         .alias("rendering_provider_source"),
+        # Names and taxonomy only from 2310B: a billing-provider fallback has neither
+        pl.col("r_last_name").alias("rendering_provider_last_name"),
+        pl.col("r_first_name").alias("rendering_provider_first_name"),
+        pl.col("r_taxonomy").alias("rendering_provider_taxonomy"),
         "service_facility_name",
         pl.when(pl.col("f_qual") == "XX").then(pl.col("f_id")).alias("service_facility_npi"),
         "payer_name",

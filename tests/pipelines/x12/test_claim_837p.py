@@ -124,6 +124,9 @@ def test_claims_resolve_billing_rendering_facility_payer_subscriber_and_patient(
         "billing_provider_tax_id_qualifier": "EI",
         "rendering_provider_npi": "1112223339",
         "rendering_provider_source": "2310B",
+        "rendering_provider_last_name": "SMITH",
+        "rendering_provider_first_name": "JOHN",
+        "rendering_provider_taxonomy": None,  # no PRV*PE in this 2310B
         "service_facility_name": "LAKEVIEW OFFICE",
         "service_facility_npi": "1497758544",
         "payer_name": "ACME HEALTH PLAN",
@@ -146,12 +149,41 @@ def test_claims_resolve_billing_rendering_facility_payer_subscriber_and_patient(
     assert second["segment_index"] == 42
     assert second["rendering_provider_npi"] == "1234567893"
     assert second["rendering_provider_source"] == "billing provider"
+    # The billing-provider fallback lends its NPI only: no rendering name or taxonomy
+    assert (
+        second["rendering_provider_last_name"],
+        second["rendering_provider_first_name"],
+        second["rendering_provider_taxonomy"],
+    ) == (None, None, None)
     assert second["service_facility_npi"] is None
     assert (second["subscriber_member_id"], second["subscriber_last_name"]) == ("MEMBER2", "ROE")
     assert (second["patient_last_name"], second["patient_first_name"]) == ("ROE", "KID")
     assert second["patient_relationship"] == "19"
     assert second["patient_birth_date"] == dt.date(2015, 2, 2)
     assert second["line_count"] == 1
+
+
+def test_rendering_provider_taxonomy_from_prv_pe_in_2310b():
+    """PRV*PE after NM1*82 is the rendering taxonomy; the billing provider's PRV*BI (2000A)
+    and a line-level 2420A rendering provider are not taken for it."""
+    text = CLAIMS.replace(
+        "NM1*82*1*SMITH*JOHN****XX*1112223339~\n",
+        "NM1*82*1*SMITH*JOHN****XX*1112223339~\nPRV*PE*PXC*207Q00000X~\n",
+    ).replace("HL*1**20*1~\n", "HL*1**20*1~\nPRV*BI*PXC*261QP2300X~\n")
+    text = text.replace(
+        "SV1*HC:81002*50.00*UN*2***1~\nDTP*472*RD8*20240102-20240103~\n",
+        "SV1*HC:81002*50.00*UN*2***1~\nDTP*472*RD8*20240102-20240103~\n"
+        "NM1*82*1*LINE*LUCY****XX*1999999992~\nPRV*PE*PXC*208D00000X~\n",
+    )
+    first, second = parse(recount(text)).claims.to_dicts()
+    assert (
+        first["rendering_provider_npi"],
+        first["rendering_provider_last_name"],
+        first["rendering_provider_first_name"],
+        first["rendering_provider_taxonomy"],
+    ) == ("1112223339", "SMITH", "JOHN", "207Q00000X")
+    assert second["rendering_provider_taxonomy"] is None
+    assert second["rendering_provider_last_name"] is None
 
 
 def test_diagnoses_in_order_with_pointer_numbers():
