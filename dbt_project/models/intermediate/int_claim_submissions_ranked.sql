@@ -1,8 +1,10 @@
 -- Every 837P submission of a claim (CLM01), in order, and what kind of submission it is.
 -- Frequency codes (CLM05-3, NUBC): 1 original, 7 replacement (corrected claim, REF*F8
 -- names the payer's claim it replaces), 8 void. A claim's original submission is its
--- earliest one to a primary payer (SBR01 = P); a later frequency-1 submission to the
--- same payer is a resend, to another payer a re-bill; SBR01 = S is a secondary claim.
+-- earliest frequency-1 submission to a primary payer (SBR01 = P); a replacement or void
+-- is never the original unless it is all the extracts hold. A later frequency-1
+-- submission to the same payer is a resend, to another payer a re-bill; SBR01 = S is a
+-- secondary claim.
 with
 
 submissions as (
@@ -18,7 +20,11 @@ ranked as (
         row_number() over (
             partition by claim_id
             order by
-                case when payer_responsibility_code = 'P' then 0 else 1 end,
+                case
+                    when payer_responsibility_code = 'P' and claim_frequency_code not in ('7', '8')
+                        then 0
+                    else 1
+                end,
                 submission_date,
                 file_id,
                 segment_index
