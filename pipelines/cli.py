@@ -190,16 +190,19 @@ def run_ingest_assets(root: Path, workers: int = 2) -> bool:
 @main.command("build")
 @click.option("--verbose", "-v", is_flag=True, help="Show dbt's own log as it runs.")
 def build_cmd(verbose: bool) -> None:
-    """Build the warehouse with dbt (staging, intermediate, marts, seeds) and run its tests."""
+    """Build the warehouse with dbt (staging, intermediate, marts, seeds), run its tests and
+    publish the serving file readers open (warehouse/serving.duckdb)."""
     ok = run_build_assets(data_dir(), verbose=verbose)
     raise SystemExit(0 if ok else 1)
 
 
 def run_build_assets(root: Path, verbose: bool = False) -> bool:
     """Materialise the dbt assets (``dbt build``: models, seeds and tests as asset checks)
-    in process against ``<root>/warehouse/rcm.duckdb`` and print a summary table. dbt's
-    log is shown when ``verbose``, else only its tail when the build fails. Returns False
-    when the build failed or a test failed (tests that only warn are reported)."""
+    and the publish asset in one in-process run against ``<root>/warehouse/rcm.duckdb``,
+    and print a summary table. Publish only runs when dbt's build and tests passed, so a
+    failed build leaves ``serving.duckdb`` as it was. dbt's log is shown when ``verbose``,
+    else only its tail when the build fails. Returns False when the build, a test or the
+    publish failed (tests that only warn are reported)."""
     import contextlib
     import io
 
@@ -207,6 +210,7 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
     from pipelines.defs.dbt import DBT_ASSETS, DBT_RESOURCES, warehouse_file
+    from pipelines.defs.publish import PUBLISH_ASSETS, SERVING_KEY, SERVING_STEP, serving_file
     from pipelines.defs.resources import WarehouseResource
     from pipelines.lib.ingest.loader import RAW_TABLES
 
@@ -226,9 +230,9 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     started = time.perf_counter()
     dbt_log = io.StringIO()  # dagster-dbt echoes dbt's log to stdout
     quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(dbt_log)
-    with Console(file=sys.stdout).status("dbt build: models, seeds and tests"), quiet:
+    with Console(file=sys.stdout).status("dbt build: models, seeds and tests; publish"), quiet:
         result = materialize(
-            DBT_ASSETS,
+            [*DBT_ASSETS, *PUBLISH_ASSETS],
             resources={"warehouse": WarehouseResource(data_dir=str(root)), **DBT_RESOURCES},
             # Failures are summed up below, with dbt's own messages.
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -236,8 +240,10 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
             raise_on_error=False,
         )
     elapsed = time.perf_counter() - started
-    built = [e.asset_key for e in result.get_asset_materialization_events()]
+    materialised = result.get_asset_materialization_events()
+    built = [e.asset_key for e in materialised if e.asset_key != SERVING_KEY]
     seeds = [k for k in built if k.path[0] == "terminology"]
+    published = [e.materialization.metadata for e in materialised if e.asset_key == SERVING_KEY]
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed and c.severity == AssetCheckSeverity.ERROR]
     warned = [c for c in checks if not c.passed and c.severity == AssetCheckSeverity.WARN]
@@ -249,6 +255,7 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     table.add_row("tests passed", f"{len(checks) - len(failed) - len(warned):,}")
     table.add_row("tests warned", f"{len(warned):,}")
     table.add_row("tests failed", f"{len(failed):,}")
+    table.add_row("tables published", f"{published[0]['tables'].value:,}" if published else "none")
     table.add_row("seconds", f"{elapsed:.1f}")
     console.print(table)
     for c in warned:
@@ -260,15 +267,23 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
         console.print("\n".join(dbt_log.getvalue().splitlines()[-40:]), markup=False)
     for event in failures:
         error = event.step_failure_data.error
-        console.print(f"[red]build failed[/]: {error.message.strip() if error else event.message}")
+        what = "publish" if event.step_key == SERVING_STEP else "build"
+        console.print(f"[red]{what} failed[/]: {error.message.strip() if error else event.message}")
     console.print(f"Warehouse: {warehouse}")
-    return result.success and not failed
+    serving = serving_file(root)
+    if published:
+        console.print(f"Serving:   {serving} (published)")
+    else:
+        state = "unchanged" if serving.exists() else "not published yet"
+        console.print(f"Serving:   {serving} ({state}: readers keep the last good build)")
+    return result.success and not failed and bool(published)
 
 
 @main.command("demo")
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_cmd(seed: int) -> None:
-    """The main job: generate the demo practice and ingest it (later: build, report, serve).
+    """The main job: generate the demo practice, ingest it, build the warehouse with its
+    tests and publish the serving file (later: report, serve).
 
     The demo starts from a clean slate: it clears the generated folders of $RCM_DATA_DIR
     (landing, archive, quarantine, truth, warehouse) so a re-run shows the same practice."""
@@ -276,8 +291,7 @@ def demo_cmd(seed: int) -> None:
     for sub in ("landing", "archive", "quarantine", "truth", "warehouse"):
         shutil.rmtree(root / sub, ignore_errors=True)
     run_generate(preset_config("demo", seed=seed), root / "landing", root / "truth")
-    ok = run_ingest_assets(root)
-    console.print(f"Warehouse: {root / 'warehouse' / 'rcm.duckdb'}")
+    ok = run_ingest_assets(root) and run_build_assets(root)
     raise SystemExit(0 if ok else 1)
 
 

@@ -10,6 +10,7 @@ from dagster import Definitions
 from pipelines.defs.checks import INGEST_CHECKS
 from pipelines.defs.dbt import DBT_ASSETS, DBT_RESOURCES, build_warehouse_job
 from pipelines.defs.ingest import INGEST_ASSETS
+from pipelines.defs.publish import PUBLISH_ASSETS, build_and_publish_job
 from pipelines.defs.resources import Progress, WarehouseResource
 from pipelines.defs.schedules import daily_ingest, ingest_all_job
 from pipelines.defs.sensors import landing_sensor
@@ -28,3 +29,6 @@ defs = Definitions.merge(
     defs,
     Definitions(assets=DBT_ASSETS, jobs=[build_warehouse_job], resources=DBT_RESOURCES),
 )
+
+# publish: the serving file readers open, after the dbt build and its tests.
+defs = Definitions.merge(defs, Definitions(assets=PUBLISH_ASSETS, jobs=[build_and_publish_job]))
