@@ -101,8 +101,11 @@ def publish_serving(
     holds it."""
     started = time.perf_counter()
     build_db, serving_db = Path(build_db), Path(serving_db)
+    schemas = list(dict.fromkeys(schemas))
     if not schemas:
         raise PublishError("no schemas to publish")
+    if "meta" in schemas:
+        raise PublishError("schema 'meta' is the serving file's own (meta.publication)")
     if not build_db.is_file():
         raise PublishError(f"no build warehouse at {build_db}: run `rcm ingest` and `rcm build`")
     serving_db.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +113,7 @@ def publish_serving(
     tmp = serving_db.with_name(f"{serving_db.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         tables, fingerprint, published_at = _write_serving_file(
-            tmp, build_db, list(schemas), schema_version
+            tmp, build_db, schemas, schema_version
         )
         _fsync(tmp)
         stale_wal = _wal(serving_db)  # belongs to the file being replaced, not to ours

@@ -219,9 +219,12 @@ def test_refuses_marts_whose_tables_are_all_empty(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_refuses_a_missing_build_file(tmp_path):
+def test_refuses_a_missing_build_file_and_the_meta_schema(build, tmp_path):
     with pytest.raises(PublishError, match="no build warehouse at"):
-        publish_serving(tmp_path / "rcm.duckdb", tmp_path / "serving.duckdb")
+        publish_serving(tmp_path / "nothing.duckdb", tmp_path / "serving.duckdb")
+    with pytest.raises(PublishError, match="'meta' is the serving file's own"):
+        publish_serving(build, tmp_path / "serving.duckdb", ("marts", "meta"))
+    assert not (tmp_path / "serving.duckdb").exists()
 
 
 def test_a_failed_publish_keeps_the_old_serving_file_and_removes_its_temporary_file(
