@@ -245,7 +245,8 @@ first_denial_reason as (
             as denial_carc_code,
         {{ value_at_min('adjustments.root_cause', 'adjustments.adjustment_order') }}
             as denial_root_cause,
-        bool_or(adjustments.is_patient_responsibility) as is_patient_responsibility_denial
+        -- all of it billed to the patient (PR); a mixed denial still has a payer part to work
+        bool_and(adjustments.is_patient_responsibility) as is_patient_responsibility_denial
     from first_adjudication
     inner join adjustments
         on first_adjudication.remit_claim_id = adjustments.remit_claim_id

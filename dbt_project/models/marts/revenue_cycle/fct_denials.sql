@@ -3,8 +3,8 @@
 -- and is not a denial"; CARC definitions): contractual (CO-45), patient share (PR-1/2/3),
 -- sequestration (CO-253) and prior payer (OA-23) are not denials. Root cause and
 -- avoidability come from the terminology__carc seed (our categories, overridable).
--- Outcome: overturned (a later primary adjudication paid), patient responsibility (group
--- PR), written off (no success within `denial_writeoff_after_days`, up to the as-of
+-- Outcome: overturned (a later primary adjudication paid), patient responsibility (all of
+-- it group PR), written off (no success within `denial_writeoff_after_days`, up to the as-of
 -- date), open; a resend denied as a duplicate (CARC 18) is closed as a duplicate.
 with
 
@@ -93,7 +93,8 @@ denial_amounts as (
         {{ value_at_min('carc_code', 'adjustment_order') }} as carc_code,
         sum(adjustment_amount) as amount_at_stake,
         sum(case when is_patient_responsibility then 0 else adjustment_amount end)
-            as payer_denied_amount
+            as payer_denied_amount,
+        bool_and(is_patient_responsibility) as is_patient_responsibility
     from denial_cas
     group by denial_id, remit_claim_id, remit_line_id, denial_level
 
@@ -162,6 +163,7 @@ denials as (
         coalesce(carc.avoidability, 'unknown') as avoidability,
         denial_amounts.amount_at_stake,
         denial_amounts.payer_denied_amount,
+        denial_amounts.is_patient_responsibility,
         claims.service_date,
         denied_adjudications.payment_date as denial_date,
         later_paid.paid_date as overturned_date,
@@ -191,7 +193,7 @@ outcomes as (
         case
             when is_duplicate then 'closed_duplicate'
             when overturned_date is not null then 'overturned'
-            when adjustment_group_code = 'PR' then 'patient_responsibility'
+            when is_patient_responsibility then 'patient_responsibility'
             when policy_writeoff_date <= as_of_date then 'written_off'
             else 'open'
         end as denial_outcome
