@@ -5,20 +5,11 @@ cover every code the practice emits."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.lib.generator.catalogue import DENIAL_CAUSES, DUPLICATE, PAYERS, SERVICES
-
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 
 # raw table → its staging model
 STAGING = {
@@ -39,44 +30,10 @@ STAGING = {
 }
 
 
-@dataclass
-class Build:
-    warehouse: Path
-    target: Path
-    process: subprocess.CompletedProcess
-    results: list[dict]
-
-
-def dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
-    """Run the venv's dbt on the project with its own warehouse and target folder, so
-    tests never touch dbt_project/target or another test's warehouse."""
-    env = {
-        **os.environ,
-        "RCM_WAREHOUSE": str(warehouse),
-        "DBT_LOG_PATH": str(target / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(target)],
-        env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def built(ingested_small, tmp_path_factory) -> Build:
-    """`dbt build` of the staging models and the seeds (with their tests, and the macro
-    test) on a copy of the small practice's warehouse; the session's warehouse stays
-    pristine for other tests. Seeds are selected by path: their fqn has no "seeds"."""
-    root = tmp_path_factory.mktemp("dbt_staging")
-    warehouse = root / "rcm.duckdb"
-    shutil.copy(ingested_small.data_dir / "warehouse" / "rcm.duckdb", warehouse)
-    target = root / "target"
-    select = ["staging", "path:seeds", "assert_portability_macros"]
-    process = dbt(["build", "--select", *select], warehouse, target)
-    results_file = target / "run_results.json"
-    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-    return Build(warehouse, target, process, results)
+def built(built_small):
+    """The session's full `dbt build` of the small practice (tests/conftest.py)."""
+    return built_small
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +48,9 @@ def one(con, sql: str):
 
 
 def test_dbt_build_of_staging_and_seeds_passes(built):
-    assert built.process.returncode == 0, built.process.stdout[-4000:]
+    assert built.returncode == 0, built.log[-4000:]
     statuses = {r["unique_id"]: r["status"] for r in built.results}
-    models = [u for u in statuses if u.startswith("model.")]
+    models = [u for u in statuses if u.startswith("model.") and ".stg_" in u]
     seeds = [u for u in statuses if u.startswith("seed.")]
     tests = [u for u in statuses if u.startswith("test.")]
     assert len(models) == len(STAGING) and len(seeds) == 6

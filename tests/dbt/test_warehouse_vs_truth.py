@@ -161,12 +161,18 @@ def test_every_claim_ties_to_the_ledger(con, truth):
     decided = joined.filter(pl.col("final_status") != "pending")
     assert mismatches(decided, ["claim_id"], DECIDED_COLUMNS) == {}
     # denied_amount: the ledger leaves it null for claims not denied
-    at_stake = decided.filter(pl.col("denied").fill_null(Decimal("0.00")) != pl.col("denied_amount"))
+    at_stake = decided.filter(
+        pl.col("denied").fill_null(Decimal("0.00")) != pl.col("denied_amount")
+    )
     assert at_stake.height == 0
     # the lifecycle's variety is really exercised
     assert set(ledger["final_status"]) >= {"pending", "denied", "patient_balance", "paid"}
     assert ledger["reversed"].sum() > 0 and (ledger["secondary_paid"] > 0).sum() > 0
-    assert set(ledger["denial_outcome"].drop_nulls()) >= {"overturned", "open", "patient_responsibility"}
+    assert set(ledger["denial_outcome"].drop_nulls()) >= {
+        "overturned",
+        "open",
+        "patient_responsibility",
+    }
 
 
 def test_every_claim_line_ties_to_the_ledger(con, truth):

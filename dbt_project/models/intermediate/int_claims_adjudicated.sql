@@ -17,8 +17,9 @@
 --     contractual, patient share, denial or prior payer (none in generated data); the
 --     patient share = the primary payers' PR less what a secondary paid.
 --   * Patient and location come from the visit's appointment (its encounter id is CLM01).
---     A service without a visit (chronic care management) takes the roster patient whose
---     member key, birth date and sex match the claim's (only when exactly one does), and
+--     A service without a visit (chronic care management) takes the patient whose member
+--     key, birth date and sex match the claim's on the roster or on a billed visit (only
+--     when exactly one does), and
 --     the location whose 837P service facility (loop 2310C NPI) it names.
 --   * Clean claim (kpis.md proxy, no scrubber data): paid on the first adjudication of
 --     the original submission. First-pass resolution: that, and never reversed.
@@ -169,6 +170,17 @@ roster_members as (
         sex_code
     from roster
     where secondary_member_key is not null
+    union
+    -- coverage the roster no longer shows: the patient's visits billed under it
+    select distinct
+        visit.patient_id,
+        originals.member_key,
+        originals.patient_birth_date as birth_date,
+        originals.patient_sex_code as sex_code
+    from originals
+    inner join visit
+        on originals.claim_id = visit.claim_id
+    where originals.member_key is not null
 
 ),
 

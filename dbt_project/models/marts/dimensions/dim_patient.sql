@@ -56,12 +56,7 @@ roster_patients as (
         patients.patient_id,
         true as is_on_roster,
         patients.sex_code,
-        case
-            when {{ age_in_years('patients.birth_date', 'as_of.as_of_date') }} < 18 then '0-17'
-            when {{ age_in_years('patients.birth_date', 'as_of.as_of_date') }} < 40 then '18-39'
-            when {{ age_in_years('patients.birth_date', 'as_of.as_of_date') }} < 65 then '40-64'
-            else '65+'
-        end as age_band,
+        {{ age_band('patients.birth_date', 'as_of.as_of_date') }} as age_band,
         substring(patients.zip_code, 1, 3) as zip3,
         patients.home_location_id,
         patients.pcp_npi,
