@@ -1,6 +1,7 @@
 -- Subscriber and patient names, and the subscriber's birth date and sex, are left in raw
 -- (PHI that nothing downstream needs). The member id becomes a pseudonymous key that
--- joins to the 835 and the patient roster.
+-- joins to the 835 and the patient roster. REF*EA, the medical record number, is the
+-- practice's patient_id: it names the patient even when the member id is ambiguous.
 with
 
 source as (
@@ -16,6 +17,7 @@ renamed as (
         {{ composite_key(['file_id', 'segment_index']) }} as claim_submission_id,
         patient_control_number as claim_id,
         payer_claim_control_number as original_payer_claim_control_number,
+        medical_record_number as patient_id,
         payer_id,
         {{ pseudonymise('subscriber_member_id') }} as member_key,
         group_number as insurance_group_number,

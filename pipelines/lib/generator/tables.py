@@ -108,7 +108,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "claim_submissions": {
         "submission_id": pl.Int64,
         "claim_id": pl.Utf8,  # CLM01 patient control number (one per encounter)
-        "patient_id": pl.Utf8,
+        "patient_id": pl.Utf8,  # practice MRN, 2300 REF*EA medical record number
         "coverage_id": pl.Utf8,  # the coverage billed (subscriber, member id)
         "payer_id": pl.Utf8,
         "payer_responsibility": pl.Utf8,  # SBR01: P primary, S secondary

@@ -12,10 +12,11 @@ TR3 loops written
   subscriber); 2010BB payer (NM1*PR PI, N3, N4).
 - 2000C patient (HL*23, PAT) with 2010CA (NM1*QC, N3, N4, DMG) when the patient is a
   dependent of the subscriber.
-- 2300 claim (CLM, REF*F8 for frequency 7/8, HI ABK/ABF); 2310B rendering (NM1*82, PRV*PE);
-  2310C service facility (NM1*77, N3, N4); for secondary claims 2320 (SBR, AMT*D, OI),
-  2330A other subscriber (NM1*IL), 2330B other payer (NM1*PR, DTP*573 only when no line
-  carries a 2430 loop, as the TR3 asks).
+- 2300 claim (CLM, REF*F8 for frequency 7/8, REF*EA medical record number = patient_id
+  on every claim, HI ABK/ABF); 2310B rendering (NM1*82, PRV*PE); 2310C service facility
+  (NM1*77, N3, N4); for secondary claims 2320 (SBR, AMT*D, OI), 2330A other subscriber
+  (NM1*IL), 2330B other payer (NM1*PR, DTP*573 only when no line carries a 2430 loop, as
+  the TR3 asks).
 - 2400 line (LX, SV1, DTP*472, REF*6R) and 2430 prior payer line adjudication (SVD, CAS,
   DTP*573).
 
@@ -390,7 +391,11 @@ def _claim_block() -> pl.Expr:
             "Y",
             "Y",
         ),
+        # 2300 REF segments in TR3 order: F8 (payer claim control number) before EA
+        # (medical record number, the practice's MRN; it names the patient when no
+        # appointment does, e.g. chronic care management).
         pl.when(frequency.is_in(["7", "8"])).then(segment("REF", "F8", c("payer_claim_ref"))),
+        segment("REF", "EA", c("patient_id")),
         segment("HI", health_codes),
         pl.when(c("provider_id").is_not_null()).then(
             blocks(

@@ -63,7 +63,8 @@ class Claims837P:
     claims: one row per CLM (loop 2300), with billing provider, rendering provider (2310B
         NPI, name and PRV*PE taxonomy; when 2310B is absent the billing provider's NPI,
         with null name and taxonomy), service facility (2310C), payer (2010BB),
-        subscriber (2000B/2010BA) and patient (2000C/2010CA, or the subscriber).
+        subscriber (2000B/2010BA) and patient (2000C/2010CA, or the subscriber), and the
+        patient's medical record number (2300 REF*EA; null when the claim has none).
         ``segment_index`` is the CLM's.
     diagnoses: one row per HI code of a claim, in order (``position`` 1-based over the
         claim's HI segments; ``pointer`` is the number SV107 uses for diagnosis codes).
@@ -372,6 +373,8 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         )
     index = clm["segment_index"].to_numpy()
     f8 = loops.child(doc, index, "REF", "claim", (1, "F8"), {"payer_claim_control_number": 2})
+    # REF*EA: the patient's medical record number at the practice (situational, max 1)
+    mrn = loops.child(doc, index, "REF", "claim", (1, "EA"), {"medical_record_number": 2})
     rendering = loops.child(
         doc,
         index,
@@ -389,6 +392,7 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         [
             clm,
             f8.drop("child_segment_index"),
+            mrn.drop("child_segment_index"),
             rendering.rename({"child_segment_index": "rendering_nm1"}),
             taxonomy.drop("child_segment_index"),
             facility.drop("child_segment_index"),
@@ -478,6 +482,7 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
         "benefits_assignment",
         "release_of_information",
         "payer_claim_control_number",
+        "medical_record_number",
         "submission_date",
         "billing_provider_name",
         pl.when(pl.col("billing_id_qualifier") == "XX")

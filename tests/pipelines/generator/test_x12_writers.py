@@ -164,8 +164,13 @@ def test_837p_dependent_gets_a_patient_loop(tiny: list[Path]) -> None:
 
 def test_837p_claim_and_lines(tiny: list[Path]) -> None:
     segs = segments(by_name(tiny, "837P_20240304.837"))
-    assert ["CLM", "CLM1001", "190.00", "", "", "11:B:1", "Y", "A", "Y", "Y"] in segs
-    assert ["HI", "ABK:J069", "ABF:Z23"] in segs
+    clm = segs.index(["CLM", "CLM1001", "190.00", "", "", "11:B:1", "Y", "A", "Y", "Y"])
+    # 2300 REF*EA: the patient's MRN (the dependent child PT2, not her subscriber father)
+    assert segs[clm + 1 : clm + 3] == [["REF", "EA", "PT2"], ["HI", "ABK:J069", "ABF:Z23"]]
+    assert [s for s in segs if s[:2] == ["REF", "EA"]] == [
+        ["REF", "EA", "PT2"],
+        ["REF", "EA", "PT1"],
+    ]
     assert ["SV1", "HC:99214:25", "220.00", "UN", "1", "", "", "1:2:3"] in segs
     assert ["REF", "6R", "CLM1001-2"] in segs
     assert ["NM1", "82", "1", "Smith", "Jane", "", "", "", "XX", "1234567893"] in segs
@@ -188,7 +193,8 @@ def test_837p_claim_and_lines(tiny: list[Path]) -> None:
 def test_837p_corrected_claim_carries_the_payer_claim_number(tiny: list[Path]) -> None:
     segs = segments(by_name(tiny, "837P_20240320.837"))
     clm = segs.index(["CLM", "CLM1002", "220.00", "", "", "11:B:7", "Y", "A", "Y", "Y"])
-    assert segs[clm + 1] == ["REF", "F8", "AET240304001"]
+    # TR3 order of the 2300 REFs: F8 (payer claim control number) before EA (MRN)
+    assert segs[clm + 1 : clm + 3] == [["REF", "F8", "AET240304001"], ["REF", "EA", "PT1"]]
 
 
 def test_837p_secondary_claim_carries_the_primary_adjudication(tiny: list[Path]) -> None:

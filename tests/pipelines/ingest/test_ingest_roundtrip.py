@@ -72,6 +72,22 @@ def test_submission_dates_tie_to_ledger(ingested_small, con):
         assert first[claim_id] == submitted, claim_id
 
 
+def test_every_claim_submission_names_its_patient_by_mrn(ingested_small, con):
+    """2300 REF*EA on every 837P claim, and every submission of a claim (original,
+    correction, void, secondary) names the ledger's patient for it."""
+    truth = pl.read_parquet(ingested_small.files.truth / "claims.parquet")
+    assert one(con, "select count(*) from raw.claims where medical_record_number is null") == 0
+    mrns = dict(
+        con.execute(
+            """select patient_control_number, min(medical_record_number)
+               from raw.claims group by 1 having count(distinct medical_record_number) = 1"""
+        ).fetchall()
+    )
+    assert len(mrns) == truth.height
+    for claim_id, patient_id in truth.select("claim_id", "patient_id").iter_rows():
+        assert mrns[claim_id] == patient_id, claim_id
+
+
 def test_each_adjustment_group_and_reason_ties_to_ledger(ingested_small, con):
     adj = pl.read_parquet(ingested_small.files.truth / "adjustments.parquet")
     want = {

@@ -117,6 +117,7 @@ def test_claims_resolve_billing_rendering_facility_payer_subscriber_and_patient(
         "benefits_assignment": "Y",
         "release_of_information": "Y",
         "payer_claim_control_number": "PAYERCLM0",
+        "medical_record_number": None,  # no REF*EA in this fixture
         "submission_date": dt.date(2024, 1, 15),
         "billing_provider_name": "FAMILY CLINIC",
         "billing_provider_npi": "1234567893",
@@ -184,6 +185,29 @@ def test_rendering_provider_taxonomy_from_prv_pe_in_2310b():
     ) == ("1112223339", "SMITH", "JOHN", "207Q00000X")
     assert second["rendering_provider_taxonomy"] is None
     assert second["rendering_provider_last_name"] is None
+
+
+def test_medical_record_number_from_2300_ref_ea():
+    """REF*EA in loop 2300 is the patient's MRN at the practice; a claim without one reads
+    null, and a REF*EA outside 2300 (here in a 2400 line) is not taken for it."""
+    text = CLAIMS.replace("REF*F8*PAYERCLM0~\n", "REF*F8*PAYERCLM0~\nREF*EA*MRN0001914~\n")
+    text = text.replace("DTP*472*D8*20240103~\n", "DTP*472*D8*20240103~\nREF*EA*LINEREF~\n")
+    claims = parse(recount(text)).claims
+    assert claims.schema["medical_record_number"] == pl.Utf8
+    first, second = claims.to_dicts()
+    assert (first["medical_record_number"], first["payer_claim_control_number"]) == (
+        "MRN0001914",
+        "PAYERCLM0",
+    )
+    assert second["medical_record_number"] is None
+
+    # The dependent's claim (HL 23) reads its own REF*EA, not the claim before it
+    text = text.replace(
+        "CLM*PCN002*80.00***11:B:1*Y*A*Y*Y~\n",
+        "CLM*PCN002*80.00***11:B:1*Y*A*Y*Y~\nREF*EA*MRN0000042~\n",
+    )
+    claims = parse(recount(text)).claims
+    assert claims["medical_record_number"].to_list() == ["MRN0001914", "MRN0000042"]
 
 
 def test_diagnoses_in_order_with_pointer_numbers():
