@@ -16,11 +16,11 @@
 --     CO-45 + CO-253 (sequestration) and other adjustments are CAS amounts that are not
 --     contractual, patient share, denial or prior payer (none in generated data); the
 --     patient share = the primary payers' PR less what a secondary paid.
---   * Patient and location come from the visit's appointment (its encounter id is CLM01).
---     A service without a visit (chronic care management) takes the patient whose member
---     key, birth date and sex match the claim's on the roster or on a billed visit (only
---     when exactly one does), and
---     the location whose 837P service facility (loop 2310C NPI) it names.
+--   * Patient: the medical record number on the original 837P (2300 REF*EA), else the
+--     visit's appointment (its encounter id is CLM01), else the patient whose member key,
+--     birth date and sex match the claim's on the roster or on a billed visit (only when
+--     exactly one does). Location: the appointment's, else the one whose service
+--     facility (837P loop 2310C NPI) the claim names (services without a visit, e.g. CCM).
 --   * Clean claim (kpis.md proxy, no scrubber data): paid on the first adjudication of
 --     the original submission. First-pass resolution: that, and never reversed.
 with
@@ -102,6 +102,7 @@ originals as (
         original_837.rendering_provider_npi,
         original_837.place_of_service_code,
         original_837.service_facility_npi,
+        original_837.patient_id as medical_record_number,
         original_837.member_key,
         original_837.patient_birth_date,
         original_837.patient_sex_code
@@ -338,7 +339,9 @@ lifecycle as (
 
     select
         originals.claim_id,
-        coalesce(visit.patient_id, member_matches.patient_id) as patient_id,
+        coalesce(
+            originals.medical_record_number, visit.patient_id, member_matches.patient_id
+        ) as patient_id,
         originals.rendering_provider_npi as provider_npi,
         coalesce(visit.location_id, facility_locations.location_id) as location_id,
         originals.payer_id,
