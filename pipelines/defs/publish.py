@@ -68,22 +68,26 @@ def _dbt_project_version() -> str:
 
 def unverified_checks(context: AssetExecutionContext, keys: list[AssetCheckKey]) -> list[str]:
     """The blocking dbt tests whose latest result in the Dagster instance does not allow a
-    publish, each with why: failed, planned in a run that never evaluated it, or never run.
-    A planned check of the current run cannot be waiting: this step runs after dbt's."""
+    publish, each with why: failed, planned in a run that never evaluated it (dbt skips the
+    tests of models downstream of a failure), or never run. Failures come first: they are
+    the ones to fix. A planned check of the current run cannot be waiting: this step runs
+    after dbt's."""
     latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    problems: list[str] = []
+    failed: list[str] = []
+    not_evaluated: list[str] = []
+    never_run: list[str] = []
     for key in keys:
         record = latest.get(key)
         name = f"{key.asset_key.to_user_string()} {key.name}"
         if record is None:
-            problems.append(f"{name}: never run in this Dagster instance")
+            never_run.append(f"{name}: never run in this Dagster instance")
         elif record.status == AssetCheckExecutionRecordStatus.FAILED:
             evaluation = record.evaluation
             if evaluation is None or evaluation.severity == AssetCheckSeverity.ERROR:
-                problems.append(f"{name}: failed in run {record.run_id}")
+                failed.append(f"{name}: failed in run {record.run_id}")
         elif record.status == AssetCheckExecutionRecordStatus.PLANNED:
-            problems.append(f"{name}: not evaluated in run {record.run_id}")
-    return problems
+            not_evaluated.append(f"{name}: not evaluated in run {record.run_id}")
+    return failed + not_evaluated + never_run
 
 
 @asset(
