@@ -32,11 +32,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
-from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.resources import WarehouseResource, default_data_dir
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WAREHOUSE_POOL = "warehouse_writer"  # the ingest assets' pool: one writer of the build file
 BUILD_TARGET = Path("target") / "dagster"  # fixed, so dbt's partial parsing is reused
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 _NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
 # The venv's dbt, so that neither an activated venv nor PATH is needed.
 _VENV_DBT = Path(sys.executable).with_name("dbt")
@@ -65,16 +66,23 @@ def prepare_manifest(project: DbtProject) -> Path:
 
     dbt parses into a private target folder and the manifest is moved into place with an
     atomic rename, so processes importing this module at the same time never read a
-    half-written manifest. Returns the manifest path."""
+    half-written manifest. The parse starts from the build's partial-parse state and
+    uses the build's warehouse path (dbt re-parses everything when the profile changes),
+    and its state is handed on to the build's target folder, so a build after an edit
+    parses once, not twice. Returns the manifest path."""
     manifest = project.manifest_path
     if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file(project.project_dir):
         return manifest
     manifest.parent.mkdir(parents=True, exist_ok=True)
+    build_state = project.project_dir / BUILD_TARGET / PARTIAL_PARSE_FILE
     with tempfile.TemporaryDirectory(prefix="parse-", dir=manifest.parent) as scratch:
+        if build_state.exists():
+            shutil.copy2(build_state, Path(scratch) / PARTIAL_PARSE_FILE)
         try:
-            DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
-                ["parse", "--quiet"], target_path=Path(scratch)
-            ).wait()
+            with _warehouse_env(warehouse_file(Path(default_data_dir()))):
+                DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+                    ["parse", "--quiet"], target_path=Path(scratch)
+                ).wait()
         except DagsterDbtCliRuntimeError as error:
             if not manifest.exists():
                 raise
@@ -82,6 +90,8 @@ def prepare_manifest(project: DbtProject) -> Path:
             # `rcm build` and `dbt build` report the parse error itself.
             warnings.warn(f"dbt parse failed, using the previous manifest: {error}", stacklevel=2)
             return manifest
+        build_state.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(Path(scratch) / PARTIAL_PARSE_FILE, build_state)
         os.replace(Path(scratch) / "manifest.json", manifest)
     return manifest
 

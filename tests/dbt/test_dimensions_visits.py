@@ -81,7 +81,7 @@ def test_dbt_build_passes_with_every_test_and_contract(built):
         for u, s in statuses.items()
         if u.startswith("test.") and any(model in u for model in MODELS)
     }
-    assert len(mine) > 100
+    assert len(mine) > 50  # not-null columns are contract constraints, not tests
     assert not {u: s for u, s in mine.items() if s != "pass"}
 
 
