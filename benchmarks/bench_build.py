@@ -70,10 +70,11 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["demo", "large"])
     parser.add_argument("--threads", type=int, default=4, help="dbt threads (RCM_DBT_THREADS)")
     parser.add_argument("--keep", type=Path, help="build in DIR/<preset> and keep it")
+    parser.add_argument("--no-dbt", action="store_true", help="time `rcm build` only")
     args = parser.parse_args()
     rows = []
     for preset in args.presets:
-        tmp = tempfile.mkdtemp(prefix=f"bench-build-{preset}-")
+        tmp = None if args.keep else tempfile.mkdtemp(prefix=f"bench-build-{preset}-")
         root = (args.keep / preset) if args.keep else Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         env = {
@@ -103,20 +104,23 @@ def main() -> None:
             with duckdb.connect(str(root / "warehouse" / "serving.duckdb"), read_only=True) as con:
                 claims = con.execute("select count(*) from marts.fct_claims").fetchall()[0][0]
                 kpi_rows = con.execute("select count(*) from marts.fct_kpis_monthly").fetchall()[0][0]  # fmt: skip
-            shutil.copy(pristine, raw)
-            dbt_env = {**env, "RCM_WAREHOUSE": str(raw)}
-            target = root / "dbt-target"
-            dbt_s, dbt_gib, out = timed(
-                [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir",
-                 "dbt_project", "--target-path", str(target), "--log-path", str(target)],
-                dbt_env, REPO,
-            )  # fmt: skip
+            dbt_s = dbt_gib = float("nan")
+            out = ""
+            if not args.no_dbt:
+                shutil.copy(pristine, raw)
+                dbt_env = {**env, "RCM_WAREHOUSE": str(raw)}
+                target = root / "dbt-target"
+                dbt_s, dbt_gib, out = timed(
+                    [str(BIN / "dbt"), "build", "--project-dir", "dbt_project", "--profiles-dir",
+                     "dbt_project", "--target-path", str(target), "--log-path", str(target)],
+                    dbt_env, REPO,
+                )  # fmt: skip
             done = [line for line in out.splitlines() if "Done. PASS=" in line]
             rows.append((preset, raw_rows, claims, kpi_rows, build_s, build_gib, dbt_s, dbt_gib,
-                         done[-1].split("Done. ")[-1] if done else "?"))  # fmt: skip
+                         done[-1].split("Done. ")[-1] if done else "-"))  # fmt: skip
             print(f"{preset}: rcm build {build_s:.1f} s, dbt build {dbt_s:.1f} s", file=sys.stderr)
         finally:
-            if not args.keep:
+            if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
     header = (
         f"{'preset':<8}{'raw rows':>12}{'claims':>10}{'KPI rows':>10}{'rcm build s':>13}"
