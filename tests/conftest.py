@@ -104,3 +104,14 @@ def built_small(
     return BuiltPractice(
         ingested_small, warehouse, target, process.returncode, process.stdout, results
     )
+
+
+@pytest.fixture(scope="session")
+def built_con(built_small: BuiltPractice):
+    """A read-only connection to the session's built warehouse (the build must pass)."""
+    import duckdb
+
+    assert built_small.returncode == 0, built_small.log[-4000:]
+    con = duckdb.connect(str(built_small.warehouse), read_only=True)
+    yield con
+    con.close()

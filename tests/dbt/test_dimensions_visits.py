@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -39,10 +38,8 @@ def built(built_small):
 
 
 @pytest.fixture(scope="module")
-def con(built):
-    c = duckdb.connect(str(built.warehouse), read_only=True)
-    yield c
-    c.close()
+def con(built_con):
+    return built_con
 
 
 @pytest.fixture(scope="module")

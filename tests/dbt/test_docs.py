@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import duckdb
 import pytest
 from conftest import run_dbt
 
@@ -69,7 +68,7 @@ def test_each_kpi_states_numerator_denominator_and_date_basis(docs):
         assert "numerator" in text or "÷" in text or "mean days" in text, column["name"]
 
 
-def test_mart_not_null_constraints_are_enforced_by_the_database(docs, built_small):
+def test_mart_not_null_constraints_are_enforced_by_the_database(docs, built_con):
     """Mart columns that may not be null carry a contract constraint, which DuckDB
     enforces when the table is built (so they need no separate not_null test)."""
     manifest, _, _ = docs
@@ -80,11 +79,10 @@ def test_mart_not_null_constraints_are_enforced_by_the_database(docs, built_smal
         if any(c["type"] == "not_null" for c in spec.get("constraints", []))
     }
     assert len(declared) > 80
-    with duckdb.connect(str(built_small.warehouse), read_only=True) as con:
-        enforced = set(
-            con.execute(
-                """select table_name, column_name from information_schema.columns
-                   where table_schema = 'marts' and is_nullable = 'NO'"""
-            ).fetchall()
-        )
+    enforced = set(
+        built_con.execute(
+            """select table_name, column_name from information_schema.columns
+               where table_schema = 'marts' and is_nullable = 'NO'"""
+        ).fetchall()
+    )
     assert declared <= enforced

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from pipelines.lib.generator.catalogue import DENIAL_CAUSES, DUPLICATE, PAYERS, SERVICES
@@ -37,10 +36,8 @@ def built(built_small):
 
 
 @pytest.fixture(scope="module")
-def con(built):
-    c = duckdb.connect(str(built.warehouse), read_only=True)
-    yield c
-    c.close()
+def con(built_con):
+    return built_con
 
 
 def one(con, sql: str):

@@ -8,7 +8,6 @@ import json
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -105,11 +104,8 @@ KPI_RATES = [
 
 
 @pytest.fixture(scope="module")
-def con(built_small):
-    assert built_small.returncode == 0, built_small.log[-4000:]
-    c = duckdb.connect(str(built_small.warehouse), read_only=True)
-    yield c
-    c.close()
+def con(built_con):
+    return built_con
 
 
 @pytest.fixture(scope="module")

@@ -430,11 +430,13 @@ outcomes as (
     select
         *,
         case
-            when not coalesce(is_denied_first_pass, false) then null
-            when is_paid_after_first_adjudication then 'overturned'
-            when is_patient_responsibility_denial then 'patient_responsibility'
-            when policy_writeoff_date <= as_of_date then 'written_off'
-            else 'open'
+            when coalesce(is_denied_first_pass, false)
+                then {{ denial_outcome(
+                    'is_paid_after_first_adjudication',
+                    'is_patient_responsibility_denial',
+                    'policy_writeoff_date',
+                    'as_of_date'
+                ) }}
         end as denial_outcome
     from lifecycle
 

@@ -192,10 +192,12 @@ outcomes as (
         *,
         case
             when is_duplicate then 'closed_duplicate'
-            when overturned_date is not null then 'overturned'
-            when is_patient_responsibility then 'patient_responsibility'
-            when policy_writeoff_date <= as_of_date then 'written_off'
-            else 'open'
+            else {{ denial_outcome(
+                'overturned_date is not null',
+                'is_patient_responsibility',
+                'policy_writeoff_date',
+                'as_of_date'
+            ) }}
         end as denial_outcome
     from denials
 
