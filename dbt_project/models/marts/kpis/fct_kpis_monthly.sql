@@ -6,6 +6,7 @@
 --   net collection rate     cohort payments ÷ (charges − contractual), service-month cohort
 --   days in A/R             month-end A/R ÷ (charges of the trailing 90 days ÷ 90)
 --   A/R > 90 days %         month-end A/R with service over 90 days before ÷ month-end A/R
+--                           (in the month still running: on the as-of date, not month end)
 --   initial denial rate     first adjudications that denied ÷ first adjudications (count, $)
 --   clean claim rate        first adjudications that paid ÷ first adjudications (proxy)
 --   first-pass resolution   paid first and never reversed ÷ first adjudications
@@ -50,6 +51,12 @@ appointments as (
 visits as (
 
     select * from {{ ref('fct_visits') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date_derived') }}
 
 ),
 
@@ -168,7 +175,11 @@ segment_months as (
         segments.segment_type,
         segments.segment_id,
         months.month_start,
-        cast({{ dbt.last_day('months.month_start', 'month') }} as date) as month_end
+        cast({{ dbt.last_day('months.month_start', 'month') }} as date) as month_end,
+        -- A/R is measured at month end, or on the as-of date in the month still running
+        least(
+            cast({{ dbt.last_day('months.month_start', 'month') }} as date), as_of.as_of_date
+        ) as snapshot_date
     from (
         select distinct
             segment_type,
@@ -182,6 +193,7 @@ segment_months as (
         where segment_id is not null
     ) as segments
     cross join months
+    cross join as_of
 
 ),
 
@@ -290,14 +302,12 @@ first_payments as (
 
 ar_cells as (
 
-    -- A claim counts as over 90 days at a month end more than 90 days after its service,
-    -- i.e. from the month of service date + 91 days (its ageing month) on.
     select
         claim_segments.segment_type,
         claim_segments.segment_id,
-        {{ month_of('balance_events.event_date') }} as event_month,
-        {{ month_of(dbt.dateadd('day', 91, 'balance_events.service_date')) }} as ageing_month,
-        balance_events.amount
+        balance_events.service_date,
+        balance_events.amount,
+        {{ month_of('balance_events.event_date') }} as event_month
     from balance_events
     inner join claim_segments
         on balance_events.claim_id = claim_segments.claim_id
@@ -311,15 +321,17 @@ ar_cell_totals as (
         segment_type,
         segment_id,
         event_month,
-        ageing_month,
+        service_date,
         sum(amount) as amount
     from ar_cells
-    group by segment_type, segment_id, event_month, ageing_month
+    group by segment_type, segment_id, event_month, service_date
 
 ),
 
 ar_month_end as (
 
+    -- the balance on the snapshot day is the sum of events up to it; a claim is over 90
+    -- days when its service date is more than 90 days before the snapshot day
     select
         segment_months.segment_type,
         segment_months.segment_id,
@@ -327,7 +339,11 @@ ar_month_end as (
         sum(ar_cells.amount) as ar_balance,
         sum(
             case
-                when ar_cells.ageing_month <= segment_months.month_start then ar_cells.amount else 0
+                when
+                    {{ days_between('ar_cells.service_date', 'segment_months.snapshot_date') }}
+                    > 90
+                    then ar_cells.amount
+                else 0
             end
         ) as ar_over_90
     from segment_months
@@ -364,8 +380,9 @@ trailing_charges as (
         on
             segment_months.segment_type = daily_charges.segment_type
             and segment_months.segment_id = daily_charges.segment_id
-            and segment_months.month_end >= daily_charges.service_date
-            and {{ days_between('daily_charges.service_date', 'segment_months.month_end') }} < 90
+            and segment_months.snapshot_date >= daily_charges.service_date
+            and {{ days_between('daily_charges.service_date', 'segment_months.snapshot_date') }}
+            < 90
     group by segment_months.segment_type, segment_months.segment_id, segment_months.month_start
 
 ),
@@ -413,6 +430,7 @@ joined as (
         segment_months.segment_id,
         segment_months.month_start,
         segment_months.month_end,
+        segment_months.snapshot_date,
         coalesce(service_cohort.claims_count, 0) as claims_count,
         coalesce(service_cohort.charges, 0) as charges,
         coalesce(service_cohort.cohort_paid, 0) as cohort_paid,
@@ -468,6 +486,7 @@ select
     segment_id,
     month_start,
     month_end,
+    snapshot_date,
 
     -- rates
     {{ safe_ratio('payer_payments + patient_payments', 'charges') }} as gross_collection_rate,
