@@ -16,8 +16,11 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: Python may be told not to write .pyc files (PYTHONDONTWRITEBYTECODE),
+# and then every rcm, dagster and dbt process would compile its libraries again (seconds
+# each); compiled once at install, they start in about half the time.
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 demo: $(VENV)/.synced

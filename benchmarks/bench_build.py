@@ -100,6 +100,9 @@ def main() -> None:
                         "select table_name from information_schema.tables where table_schema = 'raw'"
                     ).fetchall()
                 )
+            # The first build on a new warehouse path parses the dbt project in full (dbt
+            # re-parses when the profile changes); the second is a warehouse's usual build.
+            first_s, _, _ = timed([rcm, "build"], env, REPO)
             build_s, build_gib, _ = timed([rcm, "build"], env, REPO)
             with duckdb.connect(str(root / "warehouse" / "serving.duckdb"), read_only=True) as con:
                 claims = con.execute("select count(*) from marts.fct_claims").fetchall()[0][0]
@@ -116,24 +119,26 @@ def main() -> None:
                     dbt_env, REPO,
                 )  # fmt: skip
             done = [line for line in out.splitlines() if "Done. PASS=" in line]
-            rows.append((preset, raw_rows, claims, kpi_rows, build_s, build_gib, dbt_s, dbt_gib,
+            rows.append((preset, raw_rows, claims, kpi_rows, first_s, build_s, build_gib, dbt_s, dbt_gib,
                          done[-1].split("Done. ")[-1] if done else "-"))  # fmt: skip
-            print(f"{preset}: rcm build {build_s:.1f} s, dbt build {dbt_s:.1f} s", file=sys.stderr)
+            print(f"{preset}: rcm build {first_s:.1f} s first, {build_s:.1f} s again; dbt build {dbt_s:.1f} s", file=sys.stderr)  # fmt: skip
         finally:
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
     header = (
-        f"{'preset':<8}{'raw rows':>12}{'claims':>10}{'KPI rows':>10}{'rcm build s':>13}"
-        f"{'peak GiB':>10}{'dbt build s':>13}{'peak GiB':>10}  dbt nodes"
+        f"{'preset':<8}{'raw rows':>12}{'claims':>10}{'KPI rows':>10}{'first build s':>15}"
+        f"{'rcm build s':>13}{'peak GiB':>10}{'dbt build s':>13}{'peak GiB':>10}  dbt nodes"
     )
     print(header)
     print("-" * len(header))
-    for preset, raw_rows, claims, kpi_rows, bs, bg, ds, dg, done in rows:
-        print(f"{preset:<8}{raw_rows:>12,}{claims:>10,}{kpi_rows:>10,}{bs:>13.1f}{bg:>10.2f}{ds:>13.1f}{dg:>10.2f}  {done}")  # fmt: skip
+    for preset, raw_rows, claims, kpi_rows, fs, bs, bg, ds, dg, done in rows:
+        print(f"{preset:<8}{raw_rows:>12,}{claims:>10,}{kpi_rows:>10,}{fs:>15.1f}{bs:>13.1f}{bg:>10.2f}{ds:>13.1f}{dg:>10.2f}  {done}")  # fmt: skip
     print(
-        "\nrcm build = Dagster in process: dbt build (seeds, models, tests) and publish of"
-        " serving.duckdb. dbt build = the same dbt build alone. Peak = resident memory of"
-        " the process tree. Inputs generated and ingested first, not timed."
+        "\nrcm build = Dagster in process: dbt build (seeds, models, data tests) and publish of"
+        " serving.duckdb, timed on its second run; first build = the first run on the"
+        " warehouse, which also parses the dbt project in full. dbt build = plain dbt build"
+        " (unit tests included, parse included). Peak = resident memory of the process"
+        " tree. Inputs generated and ingested first, not timed."
     )
 
 
