@@ -38,21 +38,11 @@ adjustment_totals as (
 
     select
         remit_claim_id,
-        sum(case when is_contractual then adjustment_amount else 0 end) as contractual_amount,
-        sum(case when is_patient_responsibility then adjustment_amount else 0 end)
-            as patient_responsibility_amount,
-        sum(
-            case when is_denial and not is_patient_responsibility then adjustment_amount else 0 end
-        ) as denied_amount,
-        sum(case when is_prior_payer then adjustment_amount else 0 end) as prior_payer_amount,
-        sum(
-            case
-                when
-                    not (is_contractual or is_patient_responsibility or is_denial or is_prior_payer)
-                    then adjustment_amount
-                else 0
-            end
-        ) as other_adjustment_amount,
+        {{ cas_amount('contractual') }} as contractual_amount,
+        {{ cas_amount('patient_responsibility') }} as patient_responsibility_amount,
+        {{ cas_amount('denied') }} as denied_amount,
+        {{ cas_amount('prior_payer') }} as prior_payer_amount,
+        {{ cas_amount('other') }} as other_adjustment_amount,
         sum(adjustment_amount) as adjustment_amount,
         bool_or(is_denial and adjustment_level = 'line') as has_line_denial,
         bool_or(carc_code = '18') as has_duplicate_denial

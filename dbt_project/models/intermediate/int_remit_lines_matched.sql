@@ -156,12 +156,9 @@ line_adjustment_totals as (
 
     select
         remit_line_id,
-        sum(case when is_contractual then adjustment_amount else 0 end) as contractual_amount,
-        sum(case when is_patient_responsibility then adjustment_amount else 0 end)
-            as patient_responsibility_amount,
-        sum(
-            case when is_denial and not is_patient_responsibility then adjustment_amount else 0 end
-        ) as denied_amount,
+        {{ cas_amount('contractual') }} as contractual_amount,
+        {{ cas_amount('patient_responsibility') }} as patient_responsibility_amount,
+        {{ cas_amount('denied') }} as denied_amount,
         bool_or(is_denial) as is_denied
     from line_adjustments
     where remit_line_id is not null
