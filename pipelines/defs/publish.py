@@ -15,8 +15,6 @@ It reads the build file, and a DuckDB file being written cannot be read by anoth
 process, so it shares the build writers' pool (``warehouse_writer``).
 """
 
-from pathlib import Path
-
 import yaml
 from dagster import (
     AssetCheckKey,
@@ -37,7 +35,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from pipelines.defs.dbt import DBT_ASSETS, DBT_PROJECT_DIR, WAREHOUSE_POOL, warehouse_file
 from pipelines.defs.resources import WarehouseResource
 from pipelines.lib.ingest.run import WarehouseBusy, writer_lock
-from pipelines.lib.publish import PublishError, publish_serving
+from pipelines.lib.publish import PublishError, publish_serving, serving_file
 
 PUBLISHED_SCHEMAS = ("marts", "terminology")
 SERVING_KEY = AssetKey(["serving", "warehouse"])
@@ -52,12 +50,6 @@ BLOCKING_CHECKS = sorted(
     (spec.key for assets in DBT_ASSETS for spec in assets.check_specs if spec.blocking),
     key=lambda key: key.to_user_string(),
 )
-
-
-def serving_file(root: Path) -> Path:
-    """The published warehouse inside a data folder (ARCHITECTURE.md:
-    warehouse/serving.duckdb)."""
-    return root / "warehouse" / "serving.duckdb"
 
 
 def _dbt_project_version() -> str:

@@ -79,6 +79,12 @@ class PublishResult:
         return {t.qualified: t.rows for t in self.tables}
 
 
+def serving_file(root: Path) -> Path:
+    """The published warehouse inside a data folder (ARCHITECTURE.md:
+    warehouse/serving.duckdb)."""
+    return root / "warehouse" / "serving.duckdb"
+
+
 def publish_serving(
     build_db: Path,
     serving_db: Path,
