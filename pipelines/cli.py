@@ -279,11 +279,34 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     return result.success and not failed and bool(published)
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Requests answered at once.",
+)
+def serve_cmd(host: str, port: int, threads: int) -> None:
+    """Dashboards on the published warehouse ($RCM_DATA_DIR/warehouse/serving.duckdb)."""
+    from dashboards.server import serve
+
+    serve(host=host, port=port, threads=threads)
+
+
 @main.command("demo")
 @click.option("--seed", type=int, default=42, show_default=True)
-def demo_cmd(seed: int) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="End by serving the dashboards on 127.0.0.1:8050.",
+)
+def demo_cmd(seed: int, serve: bool) -> None:
     """The main job: generate the demo practice, ingest it, build the warehouse with its
-    tests and publish the serving file (later: report, serve).
+    tests, publish the serving file, then serve the dashboards.
 
     The demo starts from a clean slate: it clears the generated folders of $RCM_DATA_DIR
     (landing, archive, quarantine, truth, warehouse) so a re-run shows the same practice."""
@@ -292,7 +315,12 @@ def demo_cmd(seed: int) -> None:
         shutil.rmtree(root / sub, ignore_errors=True)
     run_generate(preset_config("demo", seed=seed), root / "landing", root / "truth")
     ok = run_ingest_assets(root) and run_build_assets(root)
-    raise SystemExit(0 if ok else 1)
+    if not ok:
+        raise SystemExit(1)
+    if serve:
+        from dashboards.server import serve as serve_dashboards
+
+        serve_dashboards()
 
 
 if __name__ == "__main__":
