@@ -40,7 +40,7 @@ adjustment_totals as (
         remit_claim_id,
         {{ cas_amount('contractual') }} as contractual_amount,
         {{ cas_amount('patient_responsibility') }} as patient_responsibility_amount,
-        {{ cas_amount('denied') }} as denied_amount,
+        {{ cas_amount('denial') }} as denied_amount,
         {{ cas_amount('prior_payer') }} as prior_payer_amount,
         {{ cas_amount('other') }} as other_adjustment_amount,
         sum(adjustment_amount) as adjustment_amount,

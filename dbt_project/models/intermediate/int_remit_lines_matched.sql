@@ -158,7 +158,7 @@ line_adjustment_totals as (
         remit_line_id,
         {{ cas_amount('contractual') }} as contractual_amount,
         {{ cas_amount('patient_responsibility') }} as patient_responsibility_amount,
-        {{ cas_amount('denied') }} as denied_amount,
+        {{ cas_amount('denial') }} as denied_amount,
         bool_or(is_denial) as is_denied
     from line_adjustments
     where remit_line_id is not null

@@ -331,7 +331,8 @@ ar_cell_totals as (
 ar_month_end as (
 
     -- the balance on the snapshot day is the sum of events up to it; a claim is over 90
-    -- days when its service date is more than 90 days before the snapshot day
+    -- days when its service date is more than 90 days before the snapshot day (the
+    -- aging_bucket rule of fct_ar_daily)
     select
         segment_months.segment_type,
         segment_months.segment_id,
@@ -339,9 +340,9 @@ ar_month_end as (
         sum(ar_cells.amount) as ar_balance,
         sum(
             case
-                when
-                    {{ days_between('ar_cells.service_date', 'segment_months.snapshot_date') }}
-                    > 90
+                when {{ is_over_90_days(
+                    days_between('ar_cells.service_date', 'segment_months.snapshot_date')
+                ) }}
                     then ar_cells.amount
                 else 0
             end

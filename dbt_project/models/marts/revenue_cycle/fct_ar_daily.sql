@@ -1,9 +1,10 @@
 -- One row per day × payer class × responsible party × aging bucket with a balance: the
 -- accounts receivable open at the end of that day (MGMA/HFMA A/R; aging from the date of
--- service, HFMA MAP Key AR-2 buckets 0–30, 31–60, 61–90, 91–120, over 120 days). Built
--- from int_claim_balance_events_listed: a claim's balance on day d is the sum of its
--- events dated up to d, so the A/R of a day is a running sum per service date, and the
--- grid is service dates × days, never claims × days.
+-- service, HFMA MAP Key AR-2 buckets 0–30, 31–60, 61–90, 91–120, over 120 days: macro
+-- aging_bucket, shared with fct_ar_snapshots). Built from int_claim_balance_events_listed:
+-- a claim's balance on day d is the sum of its events dated up to d, so the A/R of a day
+-- is a running sum per service date, and the grid is service dates × days, never
+-- claims × days (fct_ar_snapshots has the claims, at month ends and the as-of date).
 {%- set claims_model = ref('int_claims_adjudicated') -%}
 {%- set first_service_date = "(select min(service_date) from " ~ claims_model ~ ")" -%}
 {%- set as_of_date = "(select max(as_of_date) from " ~ ref('int_as_of_date_derived') ~ ")" %}
@@ -100,20 +101,9 @@ bucketed as (
         payer_class,
         responsible_party,
         balance,
-        case
-            when days_outstanding <= 30 then '0-30'
-            when days_outstanding <= 60 then '31-60'
-            when days_outstanding <= 90 then '61-90'
-            when days_outstanding <= 120 then '91-120'
-            else '120+'
-        end as aging_bucket,
-        case
-            when days_outstanding <= 30 then 1
-            when days_outstanding <= 60 then 2
-            when days_outstanding <= 90 then 3
-            when days_outstanding <= 120 then 4
-            else 5
-        end as aging_bucket_order
+        {{ aging_bucket('days_outstanding') }} as aging_bucket,
+        {{ aging_bucket_order('days_outstanding') }} as aging_bucket_order,
+        {{ is_over_90_days('days_outstanding') }} as is_over_90_days
     from running
 
 )
@@ -126,9 +116,10 @@ select
     responsible_party,
     aging_bucket,
     aging_bucket_order,
-    aging_bucket_order >= 4 as is_over_90_days,
+    is_over_90_days,
     date_day = cast({{ dbt.last_day('date_day', 'month') }} as date) as is_month_end,
     cast(sum(balance) as decimal(18, 2)) as ar_balance
 from bucketed
-group by date_day, payer_class, responsible_party, aging_bucket, aging_bucket_order
+group by
+    date_day, payer_class, responsible_party, aging_bucket, aging_bucket_order, is_over_90_days
 having sum(balance) <> 0
