@@ -16,7 +16,7 @@ from dashboards import data
 from dashboards.filters import GLOBAL_KEYS, build_search, global_search, parse_search
 
 URL = "_pages_location"
-PAGE_MODULES = ["overview"]
+PAGE_MODULES = ["overview", "denials", "claim", "ar", "collections", "visit_mix", "scheduling"]
 FILTERS = [  # (query key, component id, label, placeholder)
     ("from", "shell-filter-from", "From", "12 months before 'To'"),
     ("to", "shell-filter-to", "To", "Latest month"),

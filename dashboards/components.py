@@ -65,3 +65,52 @@ def page_link(path: str, search: str | None, extra: dict[str, str] | None = None
     params = parse_search(global_search(search))
     params.update(extra or {})
     return f"{path}{build_search(params)}"
+
+
+def table(
+    rows: list[dict[str, object]], columns: list[tuple[str, str, str]], table_id: str
+) -> html.Table:
+    """A plain detail table: columns are (key, heading, unit) with unit money/count/text."""
+    from dashboards.theme import money as fmt_money
+
+    def cell(value: object, unit: str) -> html.Td:
+        if unit == "money":
+            return html.Td(fmt_money(value, cents=True), className="num")  # type: ignore[arg-type]
+        if unit == "count":
+            return html.Td("" if value is None else f"{value}", className="num")
+        if isinstance(value, bool):
+            return html.Td("yes" if value else "no")
+        return html.Td("" if value is None else str(value))
+
+    head = html.Tr(
+        [html.Th(h, className="num" if u in ("money", "count") else "") for _k, h, u in columns]
+    )
+    body = [html.Tr([cell(row.get(k), u) for k, _h, u in columns]) for row in rows]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="detail", id=table_id)
+
+
+def figures_or_notice(figure_count: int, tail: tuple = ()):
+    """Decorate a page callback whose outputs are (notice, figure, …, *tail): when there is
+    no usable warehouse it answers with the notice that says how to load data and empty
+    figures, never a traceback."""
+    import functools
+
+    from dashboards import data
+    from dashboards.figures import empty_figure
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except data.WarehouseUnavailable as error:
+                empty = empty_figure("No published warehouse")
+                return (
+                    notice("No data to show yet", str(error), "warning"),
+                    *[empty] * figure_count,
+                    *tail,
+                )
+
+        return wrapper
+
+    return decorate

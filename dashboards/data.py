@@ -275,7 +275,7 @@ def kpi_by_segment(segment_type: str, filters: Filters, columns: Sequence[str]) 
 
 
 def kpi_targets() -> dict[str, dict[str, object]]:
-    df = warehouse().query("select * from terminology.kpi_targets")
+    df = warehouse().query("select * from terminology.terminology__kpi_targets")
     return {row["kpi"]: row for row in df.iter_rows(named=True)}
 
 
@@ -329,4 +329,375 @@ def charges_and_collections(filters: Filters) -> pl.DataFrame:
         order by 1, 2
         """,
         [*claims_params, *pay_params],
+    )
+
+
+# ---------------------------------------------------------------- denials
+
+GRID_ROW_LIMIT = 5000
+
+
+def _denial_where(
+    filters: Filters, root_cause: str | None = None, carc: str | None = None
+) -> tuple[str, list[object]]:
+    clause, params = where(filters, "d.denial_month", alias="d")
+    extra = []
+    if root_cause:
+        extra.append("d.root_cause = ?")
+        params.append(root_cause)
+    if carc:
+        extra.append("d.carc_code = ?")
+        params.append(carc)
+    if extra:
+        clause = (clause + " and " if clause else "where ") + " and ".join(extra)
+    return clause, params
+
+
+def denial_root_causes(filters: Filters) -> pl.DataFrame:
+    """Denials (rows of fct_denials) and dollars at stake per root cause."""
+    clause, params = _denial_where(filters)
+    return warehouse().query(
+        f"""select d.root_cause, d.root_cause_label, count(*) as denials,
+                   sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d {clause}
+            group by 1, 2 order by amount_at_stake desc""",
+        params,
+    )
+
+
+def denial_trend(filters: Filters) -> pl.DataFrame:
+    clause, params = _denial_where(filters)
+    return warehouse().query(
+        f"""select d.denial_month, d.root_cause_label, count(*) as denials,
+                   sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d {clause}
+            group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+def denial_payer_matrix(filters: Filters) -> pl.DataFrame:
+    clause, params = _denial_where(filters)
+    return warehouse().query(
+        f"""select coalesce(p.payer_name, d.payer_id) as payer_name, d.root_cause_label,
+                   sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d
+            left join marts.dim_payer as p on p.payer_id = d.payer_id {clause}
+            group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+def denial_avoidability(filters: Filters) -> pl.DataFrame:
+    clause, params = _denial_where(filters)
+    return warehouse().query(
+        f"""select d.avoidability, count(*) as denials, sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d {clause}
+            group by 1 order by 1""",
+        params,
+    )
+
+
+def denial_reasons(filters: Filters, root_cause: str) -> pl.DataFrame:
+    """The CARC/RARC breakdown of one root cause."""
+    clause, params = _denial_where(filters, root_cause)
+    return warehouse().query(
+        f"""select d.carc_code, any_value(d.carc_description) as carc_description,
+                   d.adjustment_group_code, coalesce(d.rarc_codes, '') as rarc_codes,
+                   count(*) as denials, sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d {clause}
+            group by d.carc_code, d.adjustment_group_code, coalesce(d.rarc_codes, '')
+            order by amount_at_stake desc""",
+        params,
+    )
+
+
+def root_cause_label(root_cause: str) -> str:
+    found = warehouse().rows(
+        "select min(root_cause_label) from terminology.terminology__carc where root_cause = ?",
+        [root_cause],
+    )
+    return found[0][0] if found and found[0][0] else root_cause
+
+
+def denied_claims(
+    filters: Filters, root_cause: str | None, carc: str | None, limit: int = GRID_ROW_LIMIT
+) -> tuple[pl.DataFrame, int]:
+    """The denials to work, largest at stake first (at most ``limit``), and how many match."""
+    clause, params = _denial_where(filters, root_cause, carc)
+    total = warehouse().rows(f"select count(*) from marts.fct_denials as d {clause}", params)
+    df = warehouse().query(
+        f"""select d.claim_id, d.denial_date, d.service_date,
+                   coalesce(p.payer_name, d.payer_id) as payer,
+                   coalesce(v.provider_name, d.provider_npi) as provider,
+                   d.denial_level, d.adjustment_group_code || '-' || d.carc_code as reason,
+                   coalesce(d.rarc_codes, '') as rarc_codes, d.root_cause_label,
+                   d.avoidability, d.denial_outcome, d.amount_at_stake,
+                   c.claim_status, c.balance
+            from marts.fct_denials as d
+            left join marts.dim_payer as p on p.payer_id = d.payer_id
+            left join marts.dim_provider as v on v.provider_npi = d.provider_npi
+            left join marts.fct_claims as c on c.claim_id = d.claim_id
+            {clause}
+            order by d.amount_at_stake desc, d.denial_date desc, d.denial_id
+            limit {int(limit)}""",
+        params,
+    )
+    return df, total[0][0]
+
+
+# ---------------------------------------------------------------- one claim
+
+
+def claim_header(claim_id: str) -> dict[str, object] | None:
+    df = warehouse().query(
+        """select c.*, coalesce(p.payer_name, c.payer_id) as payer_name,
+                  coalesce(v.provider_name, c.provider_npi) as provider_name,
+                  coalesce(l.location_name, c.location_id) as location_name
+           from marts.fct_claims as c
+           left join marts.dim_payer as p on p.payer_id = c.payer_id
+           left join marts.dim_provider as v on v.provider_npi = c.provider_npi
+           left join marts.dim_location as l on l.location_id = c.location_id
+           where c.claim_id = ?""",
+        [claim_id],
+    )
+    return df.row(0, named=True) if df.height else None
+
+
+def claim_lines(claim_id: str) -> pl.DataFrame:
+    return warehouse().query(
+        """select line_number, procedure_code,
+                  concat_ws(':', modifier_1, modifier_2, modifier_3, modifier_4) as modifiers,
+                  units, charges, allowed_amount, payer_paid, contractual_amount,
+                  denied_amount, patient_responsibility
+           from marts.fct_claim_lines where claim_id = ? order by line_number""",
+        [claim_id],
+    )
+
+
+def claim_submissions(claim_id: str) -> pl.DataFrame:
+    return warehouse().query(
+        "select * from marts.fct_claim_submissions where claim_id = ? order by submission_date",
+        [claim_id],
+    )
+
+
+def claim_adjudications(claim_id: str) -> pl.DataFrame:
+    return warehouse().query(
+        """select * from marts.fct_claim_adjudications where claim_id = ?
+           order by adjudication_sequence""",
+        [claim_id],
+    )
+
+
+def claim_adjustments(claim_id: str) -> pl.DataFrame:
+    return warehouse().query(
+        """select * from marts.fct_claim_adjustments where claim_id = ?
+           order by remit_claim_id, line_number nulls first, adjustment_group_code, carc_code""",
+        [claim_id],
+    )
+
+
+def claim_patient_payments(claim_id: str) -> pl.DataFrame:
+    return warehouse().query(
+        """select posted_date, payment_type, payment_method, payment_channel,
+                  is_point_of_service, amount
+           from marts.fct_payments
+           where claim_id = ? and payment_source = 'patient' order by posted_date""",
+        [claim_id],
+    )
+
+
+# ---------------------------------------------------------------- A/R
+
+
+def ar_snapshot_date(filters: Filters) -> date | None:
+    """The A/R date of a range: the last month's end, or the as-of date in a running month."""
+    found = warehouse().rows(
+        "select max(snapshot_date) from marts.fct_ar_snapshots where snapshot_date <= ?",
+        [_add_months(filters.month_to, 1) if filters.month_to else date.max],
+    )
+    return found[0][0] if found else None
+
+
+def _snapshot_where(filters: Filters, snapshot: date | None) -> tuple[str, list[object]]:
+    clause, params = where(filters, None, alias="s")
+    clause = (clause + " and " if clause else "where ") + "s.snapshot_date = ?"
+    return clause, [*params, snapshot]
+
+
+def ar_aging(filters: Filters, snapshot: date | None) -> pl.DataFrame:
+    clause, params = _snapshot_where(filters, snapshot)
+    return warehouse().query(
+        f"""select coalesce(pc.payer_class_label, s.payer_class) as payer_class,
+                   s.responsible_party, s.aging_bucket, s.aging_bucket_order,
+                   sum(s.balance) as balance, count(distinct s.claim_id) as claims
+            from marts.fct_ar_snapshots as s
+            left join (select payer_class, min(payer_class_label) as payer_class_label
+                       from marts.dim_payer group by 1) as pc on pc.payer_class = s.payer_class
+            {clause}
+            group by 1, 2, 3, 4 order by s.aging_bucket_order, 1, 2""",
+        params,
+    )
+
+
+def oldest_open_claims(filters: Filters, snapshot: date | None, limit: int = 200) -> pl.DataFrame:
+    clause, params = _snapshot_where(filters, snapshot)
+    return warehouse().query(
+        f"""select s.claim_id, s.service_date, s.days_outstanding, s.aging_bucket,
+                   s.responsible_party, coalesce(p.payer_name, s.payer_id) as payer,
+                   coalesce(v.provider_name, s.provider_npi) as provider,
+                   c.claim_status, s.balance
+            from marts.fct_ar_snapshots as s
+            left join marts.dim_payer as p on p.payer_id = s.payer_id
+            left join marts.dim_provider as v on v.provider_npi = s.provider_npi
+            left join marts.fct_claims as c on c.claim_id = s.claim_id
+            {clause}
+            order by s.days_outstanding desc, s.balance desc, s.claim_id
+            limit {int(limit)}""",
+        params,
+    )
+
+
+# ---------------------------------------------------------------- collections
+
+
+def payments_by_source(filters: Filters) -> pl.DataFrame:
+    """Payments by posting month and payer (patients as one source)."""
+    clause, params = where(filters, "f.posted_month", alias="f")
+    return warehouse().query(
+        f"""select f.posted_month,
+                   case when f.payment_source = 'patient' then 'Patients'
+                        else coalesce(p.payer_name, f.payer_id, 'Unknown payer') end as source,
+                   sum(f.amount) as amount
+            from marts.fct_payments as f
+            left join marts.dim_payer as p on p.payer_id = f.payer_id
+            {clause} group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+def patient_collections(filters: Filters) -> pl.DataFrame:
+    """Patient payments by posting month, taken at the visit or after it."""
+    clause, params = where(filters, "posted_month")
+    clause = (clause + " and " if clause else "where ") + "payment_source = 'patient'"
+    return warehouse().query(
+        f"""select posted_month,
+                   case when is_point_of_service then 'At the visit' else 'After the visit'
+                   end as timing, sum(amount) as amount
+            from marts.fct_payments {clause} group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+# ---------------------------------------------------------------- visit mix
+
+FAMILY_LABELS = {
+    "problem_em": "Problem visit (E/M)",
+    "preventive": "Preventive",
+    "wellness": "Medicare wellness",
+    "chronic_care": "Chronic care",
+    "transitional_care": "Transitional care",
+    "other": "Other",
+}
+
+
+def _family_label() -> str:
+    cases = " ".join(f"when '{k}' then '{v}'" for k, v in FAMILY_LABELS.items())
+    return f"case visit_family {cases} else visit_family end"
+
+
+def visits_by(filters: Filters, dimension: str) -> pl.DataFrame:
+    """Visits by family and age band (``age``) or provider (``provider``)."""
+    column = {
+        "age": "f.age_band_at_visit",
+        "provider": "coalesce(v.provider_name, f.provider_npi)",
+    }[dimension]
+    clause, params = where(filters, "f.service_month", alias="f")
+    return warehouse().query(
+        f"""select {column} as segment, {_family_label().replace("visit_family", "f.visit_family")}
+                   as visit_family, count(*) as visits
+            from marts.fct_visits as f
+            left join marts.dim_provider as v on v.provider_npi = f.provider_npi
+            {clause} group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+def em_level_curves(filters: Filters, max_providers: int = 8) -> pl.DataFrame:
+    """The distribution of office E/M visits over levels, for the filtered practice and for
+    each of its busiest providers, beside the family-medicine benchmark."""
+    clause, params = where(filters, "f.service_month", alias="f")
+    clause = (clause + " and " if clause else "where ") + "f.em_level is not null"
+    return warehouse().query(
+        f"""with visits as (
+                select coalesce(v.provider_name, f.provider_npi) as provider, f.patient_status,
+                       f.em_level
+                from marts.fct_visits as f
+                left join marts.dim_provider as v on v.provider_npi = f.provider_npi
+                {clause}
+            ),
+            busiest as (
+                select provider from visits group by 1
+                order by count(*) desc, provider limit {int(max_providers)}
+            ),
+            segments as (
+                select 'All selected visits' as segment_name, patient_status, em_level from visits
+                union all
+                select provider, patient_status, em_level from visits
+                where provider in (select provider from busiest)
+            ),
+            counted as (
+                select segment_name, patient_status, em_level, count(*) as visits
+                from segments group by 1, 2, 3
+            )
+            select c.segment_name, c.patient_status, c.em_level, c.visits,
+                   c.visits / sum(c.visits) over (partition by c.segment_name, c.patient_status)
+                       as visit_share,
+                   b.benchmark_share
+            from counted as c
+            left join terminology.terminology__em_benchmark as b
+                on b.new_or_established = c.patient_status and b.em_level = c.em_level
+            order by c.segment_name = 'All selected visits' desc, c.segment_name,
+                     c.patient_status, c.em_level""",
+        params,
+    )
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def appointments_by(filters: Filters, dimension: str) -> pl.DataFrame:
+    """Appointments by status and month, weekday or provider."""
+    column = {
+        "month": "a.appointment_month",
+        "weekday": "a.iso_weekday",
+        "provider": "coalesce(v.provider_name, a.provider_npi)",
+    }[dimension]
+    clause, params = where(filters, "a.appointment_month", alias="a")
+    return warehouse().query(
+        f"""select {column} as segment, a.appointment_status, count(*) as appointments
+            from marts.fct_appointments as a
+            left join marts.dim_provider as v on v.provider_npi = a.provider_npi
+            {clause} group by 1, 2 order by 1, 2""",
+        params,
+    )
+
+
+def lead_times(filters: Filters, dimension: str) -> pl.DataFrame:
+    """Median and 90th-percentile booking lead time (days) of appointments that were due."""
+    column = {
+        "weekday": "a.iso_weekday",
+        "provider": "coalesce(v.provider_name, a.provider_npi)",
+    }[dimension]
+    clause, params = where(filters, "a.appointment_month", alias="a")
+    clause = (clause + " and " if clause else "where ") + "a.lead_time_days is not null"
+    return warehouse().query(
+        f"""select {column} as segment,
+                   quantile_cont(a.lead_time_days, 0.5) as median_days,
+                   quantile_cont(a.lead_time_days, 0.9) as p90_days
+            from marts.fct_appointments as a
+            left join marts.dim_provider as v on v.provider_npi = a.provider_npi
+            {clause} group by 1 order by 1""",
+        params,
     )

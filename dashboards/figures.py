@@ -161,8 +161,11 @@ def bar_chart(
     return _layout(fig, title, height)
 
 
-def pareto(df: pl.DataFrame, category: str, value: str, title: str, unit: str) -> go.Figure:
-    """Bars sorted high to low with the cumulative share as a line (right axis)."""
+def pareto(
+    df: pl.DataFrame, category: str, value: str, title: str, unit: str, key: str | None = None
+) -> go.Figure:
+    """Bars sorted high to low with the cumulative share as a line (right axis); each bar
+    carries ``key`` (e.g. the root-cause code) as customdata for click-through."""
     if df.is_empty():
         return empty_figure("No data for these filters", title)
     df = _floats(df, [value]).sort(value, descending=True)
@@ -176,7 +179,7 @@ def pareto(df: pl.DataFrame, category: str, value: str, title: str, unit: str) -
             y=df[value].to_list(),
             name=title,
             marker_color=PALETTE[0],
-            customdata=cats,
+            customdata=df[key].to_list() if key else cats,
             hovertemplate=f"%{{x}}<br>%{{y:{HOVER_FORMAT[unit]}}}<extra></extra>",
         )
     )
