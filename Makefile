@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and git:
 #   make demo   the main job (generate the demo practice, ingest, build and publish; later: report, serve)
-#   make test   the test suite
+#   make test   the test suite (installs Debian chromium for the browser tests if missing)
 # Both install what they need: uv in .uv/, then the locked environment in .venv/.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -26,7 +26,16 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 demo: $(VENV)/.synced
 	$(VENV)/bin/rcm demo
 
-test: $(VENV)/.synced
+# Browser tests drive Debian's chromium (Playwright cannot download a browser here);
+# installed once, by apt, the first time the tests run on a machine.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: $(VENV)/.synced $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

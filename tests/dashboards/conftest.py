@@ -1,0 +1,156 @@
+"""Dashboard fixtures: the small practice published to a serving file, the real app served
+by ``rcm serve`` in its own process, and Debian's headless Chromium driven by Playwright."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pipelines.lib.publish import publish_serving, serving_file
+
+CHROMIUM = Path(os.environ.get("RCM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "data" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(root: Path, log: Path) -> Server:
+    port = free_port()
+    env = {**os.environ, "RCM_DATA_DIR": str(root)}
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"rcm serve exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/", timeout=2) as response:
+                if response.status == 200:
+                    return Server(url, root, process, log)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"rcm serve did not answer in 60 s: {log.read_text()[-3000:]}")
+
+
+def stop_server(server: Server) -> None:
+    try:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(server.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def served_small(built_small, tmp_path_factory) -> Path:
+    """A data folder whose serving file is the small practice's published warehouse."""
+    assert built_small.returncode == 0, built_small.log[-4000:]
+    root = tmp_path_factory.mktemp("served")
+    publish_serving(built_small.warehouse, serving_file(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def dash_server(served_small: Path, tmp_path_factory) -> Iterator[Server]:
+    server = start_server(served_small, tmp_path_factory.mktemp("logs") / "serve.log")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the test set-up (make test) installs Debian's chromium",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Console:
+    """What the browser said: console errors and warnings, page errors, failed responses."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return [m for m in self.messages if m.startswith(("error", "pageerror", "http"))]
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    console = Console()
+    tab.on("console", lambda m: console.messages.append(f"{m.type}: {m.text}"))
+    tab.on("pageerror", lambda e: console.messages.append(f"pageerror: {e}"))
+    tab.on(
+        "response",
+        lambda r: console.messages.append(f"http {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+    tab.console = console  # type: ignore[attr-defined]
+    yield tab
+    context.close()
+
+
+def settle(tab, timeout_ms: int = 20000) -> None:
+    """Wait until Dash has no callback in flight and every graph has drawn."""
+    tab.wait_for_load_state("networkidle", timeout=timeout_ms)
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout_ms
+    )
+    tab.wait_for_load_state("networkidle", timeout=timeout_ms)
+
+
+def screenshot(tab, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    return path
