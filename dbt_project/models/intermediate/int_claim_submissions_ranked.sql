@@ -59,6 +59,8 @@ select
     ranked.submission_date,
     ranked.charge_amount,
     ranked.line_count,
+    ranked.file_id,
+    ranked.interchange_control_number,
     ranked.claim_submission_id = originals.original_submission_id as is_original,
     case
         when ranked.claim_submission_id = originals.original_submission_id then 'original'

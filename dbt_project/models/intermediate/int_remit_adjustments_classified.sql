@@ -35,6 +35,7 @@ adjustments as (
         adjustment_group_code,
         carc_code,
         adjustment_amount,
+        adjustment_quantity,
         file_id,
         segment_index,
         adjustment_position
@@ -50,6 +51,7 @@ adjustments as (
         adjustment_group_code,
         carc_code,
         adjustment_amount,
+        adjustment_quantity,
         file_id,
         segment_index,
         adjustment_position
@@ -65,6 +67,7 @@ select
     adjustments.adjustment_group_code,
     adjustments.carc_code,
     adjustments.adjustment_amount,
+    adjustments.adjustment_quantity,
     -- the order the amounts appear in the file (CAS segment, then its triplet)
     carc.root_cause,
     carc.is_avoidable,
