@@ -3,7 +3,9 @@
 -- interest, forward balances and recoupments, which are not any claim's), and a
 -- patient payment (refunds negative). Per remittance, claim payments plus provider
 -- adjustments equal the BPR02 payment total (X12 835 balancing: BPR02 = Σ CLP04 − Σ PLB
--- amounts; a singular test holds it).
+-- amounts; a singular test holds it). Money posted to a claim carries the claim's provider
+-- and location (its original submission's, as every claim fact); PLB amounts and self-pay
+-- payments have none.
 with
 
 adjudications as (
@@ -118,6 +120,8 @@ select
     payments.payer_id,
     payer_classes.payer_class,
     payments.patient_id,
+    claims.provider_npi,
+    claims.location_id,
     payments.remittance_id,
     payments.trace_number,
 
@@ -137,3 +141,5 @@ select
 from payments
 left join payer_classes
     on payments.payer_id = payer_classes.payer_id
+left join claims
+    on payments.claim_id = claims.claim_id

@@ -3,7 +3,7 @@
 -- with the booking still standing, i.e. it was kept (completed) or missed (no_show);
 -- cancelled and rescheduled bookings were not due, and scheduled ones are still to come.
 -- The payer is the patient's primary payer on the roster extract (roster-time
--- attribution, not the coverage on the day of the appointment).
+-- attribution, not the coverage on the day of the appointment), its class dim_payer's.
 with
 
 appointments as (
@@ -30,6 +30,12 @@ calendar as (
 
 ),
 
+payers as (
+
+    select * from {{ ref('dim_payer') }}
+
+),
+
 appointments_described as (
 
     select
@@ -38,6 +44,7 @@ appointments_described as (
         appointments.provider_npi,
         appointments.location_id,
         patients.primary_payer_id as payer_id,
+        payers.payer_class,
         case
             when appointments.appointment_status = 'completed' then appointments.encounter_id
         end as encounter_id,
@@ -70,6 +77,8 @@ appointments_described as (
         on appointments.encounter_id = visits.claim_id
     left join calendar
         on appointments.appointment_date = calendar.date_day
+    left join payers
+        on patients.primary_payer_id = payers.payer_id
 
 )
 
@@ -79,6 +88,7 @@ select
     provider_npi,
     location_id,
     payer_id,
+    payer_class,
     encounter_id,
     rescheduled_to_appointment_id,
     visit_type,

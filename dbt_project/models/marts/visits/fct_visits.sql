@@ -1,5 +1,5 @@
 -- Visits: one row per billed encounter, coded from its original submission
--- (int_visits_coded states the rules). Patient and location are the claim's
+-- (int_visits_coded states the rules). Patient, location and payer class are the claim's
 -- (int_claims_adjudicated: the appointment's, else for a service without a visit the
 -- roster match and the service facility); the age band is on the date of service
 -- (macro age_band, as dim_patient).
@@ -47,6 +47,7 @@ visits_attributed as (
         kept_appointments.appointment_id,
         claims.patient_id,
         claims.location_id,
+        claims.payer_class,
         {{ age_band(
             'coalesce(patients.birth_date, visits.patient_birth_date)',
             'visits.service_date'
@@ -70,6 +71,7 @@ final as (
         rendering_provider_npi as provider_npi,
         location_id,
         payer_id,
+        payer_class,
         service_date,
         cast({{ dbt.date_trunc('month', 'service_date') }} as date) as service_month,
         submission_date,
@@ -94,6 +96,7 @@ select
     provider_npi,
     location_id,
     payer_id,
+    payer_class,
     service_date,
     service_month,
     submission_date,
