@@ -1,5 +1,5 @@
--- Revenue-cycle KPIs per calendar month, for the practice and for each provider, payer
--- and location (the segment). Definitions: ../shared/reference/kpis.md (MGMA cost and
+-- Revenue-cycle KPIs per calendar month, for the practice and for each provider, payer,
+-- location and payer class (the segment). Definitions: ../shared/reference/kpis.md (MGMA cost and
 -- revenue formulas; HFMA MAP Keys AR-1/AR-2, AR-6, PA-7; HFMA Claim Integrity Task
 -- Force), with numerators, denominators and date bases in _kpis__models.yml:
 --   gross collection rate   payer + patient payments (posting month) ÷ charges (service month)
@@ -16,7 +16,7 @@
 --   POS collection share    patient payments at the visit ÷ positive patient payments
 --   no-show rate            no-shows ÷ appointments due (kept + no-show)
 -- A claim belongs to the segments of its original submission (rendering provider, payer
--- billed first, visit location); money posted to it counts there. Self-pay visits are
+-- billed first and that payer's class, visit location); money posted to it counts there. Self-pay visits are
 -- not claims and are left out; PLB amounts are no claim's and are left out of payments.
 {%- set claims_model, as_of_model = ref('fct_claims'), ref('int_as_of_date_derived') -%}
 {%- set first_month = "(select " ~ month_of('min(service_date)') ~ " from " ~ claims_model ~ ")" -%}
@@ -85,6 +85,12 @@ claim_segments as (
         'location' as segment_type,
         location_id as segment_id
     from claims
+    union all
+    select
+        claim_id,
+        'payer_class' as segment_type,
+        payer_class as segment_id
+    from claims
 
 ),
 
@@ -131,6 +137,12 @@ appointment_segments as (
         location_id as segment_id,
         *
     from appointments
+    union all
+    select
+        'payer_class' as segment_type,
+        payer_class as segment_id,
+        *
+    from appointments
 
 ),
 
@@ -157,6 +169,12 @@ visit_segments as (
     select
         'location' as segment_type,
         location_id as segment_id,
+        *
+    from visits
+    union all
+    select
+        'payer_class' as segment_type,
+        payer_class as segment_id,
         *
     from visits
 
