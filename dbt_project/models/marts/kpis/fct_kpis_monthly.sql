@@ -16,8 +16,9 @@
 --   POS collection share    patient payments at the visit ÷ positive patient payments
 --   no-show rate            no-shows ÷ appointments due (kept + no-show)
 -- A claim belongs to the segments of its original submission (rendering provider, payer
--- billed first and that payer's class, visit location); money posted to it counts there. Self-pay visits are
--- not claims and are left out; PLB amounts are no claim's and are left out of payments.
+-- billed first and that payer's class, visit location); money posted to it counts there.
+-- Self-pay visits are not claims and are left out; PLB amounts are no claim's and are
+-- left out of payments.
 {%- set claims_model, as_of_model = ref('fct_claims'), ref('int_as_of_date_derived') -%}
 {%- set first_month = "(select " ~ month_of('min(service_date)') ~ " from " ~ claims_model ~ ")" -%}
 {%- set as_of_month = "(select " ~ month_of('max(as_of_date)') ~ " from " ~ as_of_model ~ ")" %}
