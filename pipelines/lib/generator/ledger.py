@@ -260,6 +260,29 @@ def build_ledger(
     )
 
 
+def segment_kpis_monthly(
+    cfg: GeneratorConfig, ledger: Ledger, claim_ids: pl.Series, appointments: pl.DataFrame
+) -> pl.DataFrame:
+    """The headline KPIs per month of one segment of the practice (a payer class, a
+    provider, ...), with the ledger's definitions: over the segment's claims, their
+    adjudications, contractual adjustments and patient payments, and over the
+    appointments given (the caller attributes appointments to the segment). Money in
+    cents, as ``ledger.kpis_monthly``, which is what every claim and appointment gives."""
+    ids = claim_ids.implode()
+    in_segment = pl.col("claim_id").is_in(ids)
+    contractual = ledger.adjustments.filter(in_segment & _is_contractual()).select(
+        "claim_id", day="payment_date", delta=-pl.col("amount_cents")
+    )
+    return _kpis_monthly(
+        cfg,
+        ledger.claims.filter(in_segment),
+        ledger.adjudications.filter(in_segment),
+        contractual,
+        ledger.patient_payments.filter(pl.col("encounter_id").is_in(ids)),
+        appointments,
+    )
+
+
 def _kpis_monthly(
     cfg: GeneratorConfig,
     claims: pl.DataFrame,
