@@ -302,6 +302,108 @@ def test_ar_daily_ties_to_claim_balances_and_month_ends(con, truth):
         assert ours == ar, month_end
 
 
+def test_ar_snapshots_tie_to_the_ledger_and_claims(con, truth):
+    """Claim-level A/R: each month end's snapshots sum to the ledger's A/R and A/R over 90
+    days, and on the as-of date each claim's rows sum to its balance in the ledger."""
+    ledger = pl.read_parquet(truth / "kpis_monthly.parquet")
+    for month_end, ar, ar_over_90 in ledger.select("month_end", "ar", "ar_over_90").rows():
+        ours = con.execute(
+            """select sum(balance), sum(case when is_over_90_days then balance else 0 end),
+                      bool_and(is_month_end)
+               from marts.fct_ar_snapshots where snapshot_date = ?""",
+            [month_end],
+        ).fetchall()[0]
+        assert ours == (ar, ar_over_90, True), month_end
+    ours = frame(
+        con,
+        """select claim_id, sum(balance) as balance_w from marts.fct_ar_snapshots
+           where is_as_of_date group by claim_id""",
+    )
+    claims = pl.read_parquet(truth / "claims.parquet").select("claim_id", "balance")
+    joined = claims.join(ours, on="claim_id", how="full", coalesce=True).with_columns(
+        pl.col("balance", "balance_w").fill_null(Decimal("0.00"))
+    )
+    assert joined.height == claims.height, "snapshots of claims the ledger does not have"
+    assert mismatches(joined, ["claim_id"], {"balance_w": "balance"}) == {}
+    assert (claims["balance"] != 0).sum() > 100
+
+
+def test_submissions_tie_to_the_generated_837s(con, built_small):
+    """fct_claim_submissions holds every 837P claim the generator sent, as sent: payer,
+    payer order, frequency, date and total charge, claim by claim."""
+    sent = built_small.ingested.files.practice.lifecycle.claim_submissions.select(
+        "claim_id",
+        "payer_id",
+        payer_responsibility_code="payer_responsibility",
+        claim_frequency_code="frequency",
+        submission_date="submit_date",
+        charges=cents_to_text(pl.col("total_charge_cents")),
+    )
+    ours = frame(
+        con,
+        """select claim_id, payer_id, payer_responsibility_code, claim_frequency_code,
+                  submission_date, cast(charges as varchar) as charges, submission_kind
+           from marts.fct_claim_submissions""",
+    )
+    columns = sent.columns
+    assert sorted(ours.select(columns).rows()) == sorted(sent.rows())
+    assert set(ours["submission_kind"]) >= {"original", "corrected", "secondary"}
+
+
+def test_adjudications_and_adjustments_tie_to_the_ledger(con, truth):
+    """fct_claim_adjudications is the ledger's 835 claim payments, one for one and in the
+    claim's order (kind, CLP02, date, CLP03/04/05); fct_claim_adjustments its CAS
+    amounts, per adjudication, line, group and CARC, to the cent."""
+    kinds = {"pay": "paid", "deny_claim": "claim_denied", "deny_line": "line_denied",
+             "deny_duplicate": "duplicate_denied", "reversal": "reversal", "secondary": "secondary"}  # fmt: skip
+    ledger = pl.read_parquet(truth / "adjudications.parquet").with_columns(
+        # the ledger numbers adjudications by kind of event; their order is the claim's
+        sequence=pl.col("adj_seq").rank("ordinal").over("claim_id").cast(pl.Int64),
+        adjudication_kind=pl.col("kind").replace_strict(kinds),
+    )
+    ours = frame(
+        con, "select *, adjudication_sequence as sequence from marts.fct_claim_adjudications"
+    )
+    joined = ledger.join(ours, on=["claim_id", "sequence"], how="full", suffix="_w", coalesce=True)
+    assert joined.height == ledger.height == ours.height > 1000
+    pairs = {
+        "adjudication_kind_w": "adjudication_kind",
+        "claim_status_code": "status",
+        "payment_date_w": "payment_date",
+        "payer_id_w": "payer_id",
+        "payer_claim_control_number": "payer_claim_control",
+        "charges": "charge",
+        "paid_amount": "paid",
+        "patient_responsibility": "patient_resp",
+    }
+    assert mismatches(joined, ["claim_id", "sequence"], pairs) == {}
+    assert set(ours["adjudication_kind"]) == set(kinds.values())
+
+    keys = ["claim_id", "sequence", "line_number", "group", "carc_code"]
+    cas = (
+        pl.read_parquet(truth / "adjustments.parquet")
+        .join(ledger.select("claim_id", "adj_seq", "sequence"), on=["claim_id", "adj_seq"])
+        .rename({"line_no": "line_number", "reason": "carc_code"})
+        .group_by(keys)
+        .agg(pl.col("amount").sum(), amounts=pl.len())
+    )
+    ours = (
+        frame(
+            con,
+            """select adjustments.*, adjustments.adjustment_group_code as "group",
+                      adjudications.adjudication_sequence as sequence
+               from marts.fct_claim_adjustments as adjustments
+               inner join marts.fct_claim_adjudications as adjudications
+                   on adjustments.remit_claim_id = adjudications.remit_claim_id""",
+        )
+        .group_by(keys)
+        .agg(pl.col("adjustment_amount").sum(), amounts_w=pl.len())
+    )
+    joined = cas.join(ours, on=keys, how="full", coalesce=True)
+    assert joined.height == cas.height == ours.height > 1000
+    assert mismatches(joined, keys, {"adjustment_amount": "amount", "amounts_w": "amounts"}) == {}
+
+
 def test_payments_tie_to_the_ledger(con, truth):
     ledger_pp = pl.read_parquet(truth / "patient_payments.parquet")["amount"].sum()
     ledger_plb = pl.read_parquet(truth / "provider_adjustments.parquet")["amount"].sum()
