@@ -129,15 +129,17 @@ DIMENSION_COLUMNS = ("location_id", "provider_npi", "payer_class", "payer_id")
 def where(
     filters: Filters, month_column: str | None, alias: str = "", skip: Sequence[str] = ()
 ) -> tuple[str, list[object]]:
-    """``where`` clause and parameters for the global filters on a fact table."""
+    """``where`` clause and parameters for the global filters on a fact table: the date range
+    on ``month_column`` (an expression, written as the query needs it), the dimensions on
+    the columns of ``alias``."""
     prefix = f"{alias}." if alias else ""
     clauses: list[str] = []
     params: list[object] = []
     if month_column and filters.month_from:
-        clauses.append(f"{prefix}{month_column} >= ?")
+        clauses.append(f"{month_column} >= ?")
         params.append(filters.month_from)
     if month_column and filters.month_to:
-        clauses.append(f"{prefix}{month_column} <= ?")
+        clauses.append(f"{month_column} <= ?")
         params.append(filters.month_to)
     for column, value in filters.dimension_filters().items():
         if column in skip:

@@ -41,9 +41,9 @@ def _template() -> go.layout.Template:
             margin={"l": 60, "r": 20, "t": 50, "b": 50},
             title={"x": 0, "xanchor": "left", "font": {"size": 15}},
             hoverlabel={"font": {"family": FONT}},
-            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-            xaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False},
-            yaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False},
+            legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "font": {"size": 11}},
+            xaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False, "automargin": True},
+            yaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False, "automargin": True},
             colorscale={"sequential": SEQUENTIAL},
         )
     )

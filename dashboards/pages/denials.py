@@ -15,6 +15,12 @@ from dashboards.components import graph, notice, page_header, page_link
 from dashboards.filters import Filters, build_search, parse_search
 from dashboards.theme import PALETTE, count, money
 
+AVOIDABILITY = {
+    "yes": "Avoidable",
+    "partly": "Partly avoidable",
+    "mostly_not": "Mostly not avoidable",
+}
+AVOIDABLE_COLOURS = [PALETTE[5], PALETTE[1], PALETTE[4]]
 GRID_COLUMNS = [
     {
         "field": "claim_id",
@@ -67,7 +73,7 @@ def layout(root_cause: str | None = None, carc: str | None = None, **query: str)
             columnDefs=GRID_COLUMNS,
             rowData=[],
             defaultColDef={"sortable": True, "filter": True, "resizable": True},
-            dashGridOptions={"pagination": True, "paginationPageSize": 25, "animateRows": False},
+            dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
             csvExportParams={"fileName": "denied_claims.csv"},
             style={"height": "620px"},
             className="ag-theme-alpine",
@@ -92,7 +98,8 @@ def layout(root_cause: str | None = None, carc: str | None = None, **query: str)
                 className="grid-2",
             ),
             graph("denials-heatmap", 460),
-            html.Div(drilled if root_cause else [], id="denials-drill"),
+            # always in the layout (the click callbacks need it), shown once drilled
+            html.Div(drilled, id="denials-drill", style={} if root_cause else {"display": "none"}),
         ]
     )
 
@@ -171,12 +178,13 @@ def update_overview(query: dict[str, str], search: str | None):
             color="root_cause_label",
         ),
         figures.bar_chart(
-            avoidable,
+            avoidable.with_columns(pl.col("avoidability").replace(AVOIDABILITY)),
             "avoidability",
             "amount_at_stake",
             "Avoidable or not: dollars at stake",
             "money",
-            colors={"yes": PALETTE[5], "partly": PALETTE[1], "mostly not": PALETTE[4]},
+            color="avoidability",
+            colors=dict(zip(AVOIDABILITY.values(), AVOIDABLE_COLOURS, strict=True)),
         ),
         figures.heatmap(
             matrix,
