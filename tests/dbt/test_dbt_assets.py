@@ -65,7 +65,7 @@ def test_rcm_build_materialises_the_dbt_assets_in_process(ingested_small, tmp_pa
                    where table_schema in ('staging', 'terminology') group by table_schema"""
             ).fetchall()
         )
-    assert built == {"staging": 14, "terminology": 6}
+    assert built == {"staging": 14, "terminology": 7}
 
 
 def test_rcm_build_fails_without_a_warehouse(tmp_path, capsys):

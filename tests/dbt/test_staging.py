@@ -50,7 +50,7 @@ def test_dbt_build_of_staging_and_seeds_passes(built):
     models = [u for u in statuses if u.startswith("model.") and ".stg_" in u]
     seeds = [u for u in statuses if u.startswith("seed.")]
     tests = [u for u in statuses if u.startswith("test.")]
-    assert len(models) == len(STAGING) and len(seeds) == 6
+    assert len(models) == len(STAGING) and len(seeds) == 7
     assert len(tests) > 200 and "test.rcm_warehouse.assert_portability_macros" in tests
     assert all(statuses[u] == "success" for u in models + seeds)
     bad = {u: s for u, s in statuses.items() if u.startswith("test.") and s not in ("pass", "warn")}
