@@ -19,7 +19,7 @@ URL = "_pages_location"
 PAGE_MODULES = ["overview", "denials", "claim", "ar", "collections", "visit_mix", "scheduling"]
 FILTERS = [  # (query key, component id, label, placeholder)
     ("from", "shell-filter-from", "From", "12 months before 'To'"),
-    ("to", "shell-filter-to", "To", "Latest month"),
+    ("to", "shell-filter-to", "To", "Last full month"),
     ("location", "shell-filter-location", "Location", "All locations"),
     ("provider", "shell-filter-provider", "Provider", "All providers"),
     ("payer_class", "shell-filter-payer-class", "Payer class", "All payer classes"),

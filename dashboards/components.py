@@ -36,12 +36,14 @@ def kpi_card(
     target: str,
     status: str,
     sparkline: dcc.Graph | None,
+    note: str = "",
 ) -> html.Div:
     """One headline KPI: value for the latest month of the range, the change from the month
     before, the target and whether it is met, and a sparkline over the range."""
     return html.Div(
         [
             html.Div(label, className="kpi-label"),
+            html.Div(note, className="kpi-note") if note else None,
             html.Div(value, className="kpi-value", id=f"{card_id}-value"),
             html.Div(change, className="kpi-change", style={"color": change_colour}),
             html.Div(
@@ -51,7 +53,7 @@ def kpi_card(
                 ],
                 className="kpi-target",
             ),
-            sparkline or html.Div(className="kpi-spark-empty"),
+            sparkline if sparkline is not None else html.Div(className="kpi-spark-empty"),
         ],
         className="kpi-card",
         id=card_id,

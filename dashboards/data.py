@@ -157,13 +157,14 @@ def publication() -> dict[str, object]:
     return df.row(0, named=True) if df.height else {}
 
 
-def month_bounds() -> tuple[date, date] | None:
-    """First and last month with KPIs (the last is the as-of month, possibly running)."""
-    first, last = warehouse().rows(
-        "select min(month_start), max(month_start) from marts.fct_kpis_monthly "
-        "where segment_type = 'practice'"
+def month_bounds() -> tuple[date, date, date] | None:
+    """First month with KPIs, the last complete month (the default end of a range) and the
+    last month (the as-of month, which may still be running)."""
+    first, closed, last = warehouse().rows(
+        "select min(month_start), max(month_start) filter (where snapshot_date = month_end), "
+        "max(month_start) from marts.fct_kpis_monthly where segment_type = 'practice'"
     )[0]
-    return (first, last) if first else None
+    return (first, closed or last, last) if first else None
 
 
 def as_of_date() -> date | None:
@@ -282,13 +283,13 @@ def kpi_targets() -> dict[str, dict[str, object]]:
 
 
 def resolved(filters: Filters) -> Filters:
-    """The filters with the date range filled: 'to' defaults to the latest month with data,
+    """The filters with the date range filled: 'to' defaults to the last complete month,
     'from' to eleven months before it (a year of months), both kept within the data."""
     bounds = month_bounds()
     if bounds is None:
         return filters
-    first, last = bounds
-    month_to = min(max(filters.month_to or last, first), last)
+    first, closed, last = bounds
+    month_to = min(max(filters.month_to or closed, first), last)
     default_from = _add_months(month_to, -11)
     month_from = filters.month_from or max(default_from, first)
     month_from = min(max(month_from, first), month_to)

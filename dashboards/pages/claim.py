@@ -56,21 +56,43 @@ dash.register_page(
 )
 
 
-def _columns_of(rows: list[dict[str, object]], skip: set[str]) -> list[tuple[str, str, str]]:
-    """Columns of a mart shown as they are: money by name, the rest as text."""
-    if not rows:
-        return []
-    money_words = ("amount", "charges", "paid", "responsibility", "balance")
-    out = []
-    for key in rows[0]:
-        if key in skip:
-            continue
-        unit = "money" if any(w in key for w in money_words) and "count" not in key else "text"
-        out.append((key, key.replace("_", " ").capitalize(), unit))
-    return out
-
-
-KEYS = {"claim_id", "patient_id"}
+SUBMISSION_COLUMNS = [
+    ("submission_sequence", "#", "count"),
+    ("submission_date", "Submitted", "text"),
+    ("submission_kind", "Kind", "text"),
+    ("claim_frequency_code", "Frequency", "text"),
+    ("payer_id", "Payer", "text"),
+    ("interchange_control_number", "Interchange (ISA13)", "text"),
+    ("line_count", "Lines", "count"),
+    ("charges", "Charges", "money"),
+]
+ADJUDICATION_COLUMNS = [
+    ("adjudication_sequence", "#", "count"),
+    ("payment_date", "Paid on", "text"),
+    ("adjudication_kind", "Outcome", "text"),
+    ("claim_status_code", "CLP02", "text"),
+    ("payer_id", "Payer", "text"),
+    ("trace_number", "Trace (TRN02)", "text"),
+    ("payer_claim_control_number", "Payer claim no.", "text"),
+    ("charges", "Charges", "money"),
+    ("allowed_amount", "Allowed", "money"),
+    ("paid_amount", "Paid", "money"),
+    ("contractual_amount", "Contractual", "money"),
+    ("denied_amount", "Denied", "money"),
+    ("patient_responsibility", "Patient resp.", "money"),
+]
+ADJUSTMENT_COLUMNS = [
+    ("adjustment_level", "Level", "text"),
+    ("line_number", "Line", "count"),
+    ("procedure_code", "Procedure", "text"),
+    ("adjustment_group_code", "Group", "text"),
+    ("carc_code", "CARC", "text"),
+    ("carc_description", "Reason", "text"),
+    ("rarc_codes", "RARC", "text"),
+    ("adjustment_class", "Class", "text"),
+    ("adjustment_quantity", "Units", "count"),
+    ("adjustment_amount", "Amount", "money"),
+]
 
 
 def _adjudication_blocks(adjudications: list[dict], adjustments: list[dict]) -> list:
@@ -82,12 +104,12 @@ def _adjudication_blocks(adjudications: list[dict], adjustments: list[dict]) -> 
                 [
                     table(
                         [adj],
-                        _columns_of([adj], KEYS),
+                        ADJUDICATION_COLUMNS,
                         f"claim-adjudication-{adj.get('remit_claim_id')}",
                     ),
                     table(
                         own,
-                        _columns_of(own, KEYS | {"remit_claim_id"}),
+                        ADJUSTMENT_COLUMNS,
                         f"claim-cas-{adj.get('remit_claim_id')}",
                     )
                     if own
@@ -202,7 +224,7 @@ def update(query: dict[str, str], search: str | None):
         html.H2("837P service lines"),
         table(lines, LINE_COLUMNS, "claim-lines"),
         html.H2("837P submissions"),
-        table(submissions, _columns_of(submissions, KEYS), "claim-submissions"),
+        table(submissions, SUBMISSION_COLUMNS, "claim-submissions"),
         html.H2("835 adjudications, with CAS adjustments and RARCs"),
         *_adjudication_blocks(adjudications, adjustments),
         html.H2("Patient payments"),

@@ -22,6 +22,11 @@ HEADLINE = [
     "first_pass_resolution_rate",
     "no_show_rate",
 ]
+# what a reader must know to read a card right
+NOTES = {
+    "net_collection_rate": "services of that month: recent months are still being paid",
+    "days_in_ar": "A/R at month end ÷ average daily charges, last 90 days",
+}
 
 
 def layout(**query: str) -> html.Div:
@@ -90,6 +95,7 @@ def kpi_cards(months: pl.DataFrame, targets: dict[str, dict[str, object]], month
                 str(target.get("target_text") or "none"),
                 _status(value, target),
                 spark if len(series) > 1 else None,
+                NOTES.get(kpi, ""),
             )
         )
     return cards

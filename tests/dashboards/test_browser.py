@@ -38,6 +38,18 @@ def graph_traces(tab, graph_id: str) -> list[dict]:
     )
 
 
+def click_bar(tab, graph_id: str) -> None:
+    """Click the first bar of a chart as a person would: Plotly listens on its drag layer
+    and finds the bar under the pointer."""
+    bar = tab.locator(f"#{graph_id} .bars .point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    tab.wait_for_timeout(100)
+    tab.mouse.click(x, y)
+
+
 def assert_clean(tab) -> None:
     problems = tab.console.problems()
     assert not problems, "\n".join(problems)
@@ -108,22 +120,27 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
     page.goto(dash_server.url + "/denials")
     settle(page)
     # the tallest bar of the dollars Pareto is the first root cause
-    page.locator("#denials-pareto-dollars .bars .point path").first.click()
+    click_bar(page, "denials-pareto-dollars")
     page.wait_for_url(re.compile(r"root_cause="))
     settle(page)
     root_cause = parse_qs(urlparse(page.url).query)["root_cause"][0]
-    assert page.locator("#denials-drill").is_visible()
-    page.locator("#denials-reasons .bars .point path").first.click()
+    page.locator("#denials-drill").wait_for(state="visible")
+    page.locator("#denials-reasons .bars .point path").first.wait_for()
+    click_bar(page, "denials-reasons")
     page.wait_for_url(re.compile(r"carc="))
     settle(page)
     carc = parse_qs(urlparse(page.url).query)["carc"][0]
+    page.locator("#denials-drill-title").filter(has_text=f"CARC {carc}").wait_for()
+    settle(page)
     page.wait_for_selector("#denials-grid .ag-row")
     count_text = page.locator("#denials-grid-count").inner_text()
     con = serving(dash_server.root)
     expected = con.execute(
         "select count(*) from marts.fct_denials where root_cause = ? and carc_code = ? "
-        "and denial_month >= (select max(month_start) - interval 11 month "
-        "from marts.fct_kpis_monthly where segment_type = 'practice')",
+        "and denial_month between (select max(month_start) - interval 11 month "
+        "from marts.fct_kpis_monthly where snapshot_date = month_end) "
+        "and (select max(month_start) from marts.fct_kpis_monthly "
+        "where snapshot_date = month_end)",
         [root_cause, carc],
     ).fetchall()[0][0]
     assert count_text.startswith(f"{expected:,} of {expected:,}")
@@ -145,8 +162,9 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
 def test_a_shared_url_reopens_the_same_view(dash_server, browser, page):
     page.goto(dash_server.url + "/denials?payer_class=commercial")
     settle(page)
-    page.locator("#denials-pareto-dollars .bars .point path").first.click()
+    click_bar(page, "denials-pareto-dollars")
     page.wait_for_url(re.compile(r"root_cause="))
+    page.locator("#denials-drill").wait_for(state="visible")
     settle(page)
     page.wait_for_selector("#denials-grid .ag-row")
     shared = page.url

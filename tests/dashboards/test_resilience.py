@@ -11,14 +11,14 @@ BROWSED = ["/", "/denials", "/ar", "/collections"]
 
 def test_the_app_keeps_answering_while_a_new_build_is_published(dash_server, built_small, page):
     stop = threading.Event()
-    published: list[str] = []
+    published: list[object] = []
     failures: list[BaseException] = []
 
     def republish() -> None:
         while not stop.is_set():
             try:
                 result = publish_serving(built_small.warehouse, serving_file(dash_server.root))
-                published.append(result.publication_id)
+                published.append(result.published_at)
             except BaseException as error:  # the test reports it below
                 failures.append(error)
                 return
