@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python 3.11 and git:
-#   make demo   the main job (generate the demo practice, ingest, build and publish; later: report, serve)
+#   make demo   the main job (generate the demo practice, ingest, build, publish, serve the dashboards)
 #   make test   the test suite (installs Debian chromium for the browser tests if missing)
 # Both install what they need: uv in .uv/, then the locked environment in .venv/.
 
