@@ -21,6 +21,16 @@ def _floats(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _x_title(column: str) -> str:
+    """A readable axis title for the usual month columns (posted_month -> 'posting month')."""
+    return {
+        "month_start": "month",
+        "denial_month": "month denied",
+        "posted_month": "month posted",
+        "service_month": "month of service",
+    }.get(column, "")
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(template=TEMPLATE_NAME, title=title, height=height)
     return fig
@@ -100,7 +110,7 @@ def line_chart(
             annotation_position="top left",
         )
     fig.update_yaxes(tickformat=AXIS_FORMAT[unit], title=y_title or UNIT_TITLE[unit])
-    fig.update_xaxes(title=x_title)
+    fig.update_xaxes(title=x_title or _x_title(x))
     fig.update_layout(showlegend=bool(color))
     return _layout(fig, title)
 
@@ -155,7 +165,7 @@ def bar_chart(
             "share (%)" if normalise else (y_title if y_title is not None else UNIT_TITLE[unit])
         ),
     )
-    (fig.update_yaxes if horizontal else fig.update_xaxes)(title=x_title)
+    (fig.update_yaxes if horizontal else fig.update_xaxes)(title=x_title or _x_title(x))
     if horizontal:
         fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height)

@@ -103,6 +103,7 @@ def update(query: dict[str, str]):
             "Appointments by month and outcome",
             "count",
             color="appointment_status",
+            x_title="month of appointment",
         ),
         figures.line_chart(
             trend,
@@ -121,6 +122,7 @@ def update(query: dict[str, str]):
             "count",
             color="appointment_status",
             normalise=True,
+            x_title="weekday",
         ),
         figures.bar_chart(
             data.appointments_by(filters, "provider"),
@@ -139,6 +141,7 @@ def update(query: dict[str, str]):
             "days",
             color="measure",
             barmode="group",
+            x_title="weekday",
         ),
         figures.bar_chart(
             _lead(data.lead_times(filters, "provider")),

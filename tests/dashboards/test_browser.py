@@ -144,6 +144,29 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
         [root_cause, carc],
     ).fetchall()[0][0]
     assert count_text.startswith(f"{expected:,} of {expected:,}")
+    # the grid holds exactly the mart's rows: claim and amount at stake, to the cent
+    grid_rows = page.evaluate(
+        """id => { const rows = [];
+                   dash_ag_grid.getApi(id).forEachNode(n => rows.push(
+                       [n.data.claim_id, n.data.amount_at_stake.toFixed(2)]));
+                   return rows; }""",
+        "denials-grid",
+    )
+    mart_rows = con.execute(
+        "select claim_id, cast(amount_at_stake as varchar) from marts.fct_denials "
+        "where root_cause = ? and carc_code = ? and denial_month between "
+        "(select max(month_start) - interval 11 month from marts.fct_kpis_monthly "
+        "where snapshot_date = month_end) and (select max(month_start) "
+        "from marts.fct_kpis_monthly where snapshot_date = month_end)",
+        [root_cause, carc],
+    ).fetchall()
+    assert sorted(map(tuple, grid_rows)) == sorted(mart_rows)
+    # CSV export: a file with a header and every row of the grid
+    with page.expect_download() as download:
+        page.click("#denials-export")
+    lines = download.value.path().read_text().strip().splitlines()
+    assert len(lines) == expected + 1
+    assert lines[0].lstrip("\ufeff").startswith('"Claim"')  # AG Grid writes a BOM for Excel
     screenshot(page, "denials-drilled")
     first_claim = page.locator("#denials-grid .ag-row .ag-cell[col-id='claim_id']").first
     claim_id = first_claim.inner_text().strip()
