@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.theme import BAD, GOOD, GRID, MUTED, PALETTE, SEQUENTIAL, TEMPLATE_NAME
+from dashboards.theme import BAD, GOOD, GRID, INK, MUTED, PALETTE, SEQUENTIAL, TEMPLATE_NAME
 
 # axis tick and hover formats per unit (d3-format)
 AXIS_FORMAT = {"rate": ".0%", "money": "$,.0f", "days": ",.0f", "count": ",d"}
@@ -83,6 +83,7 @@ def line_chart(
     target: float | None = None,
     x_title: str = "",
     y_title: str | None = None,
+    colors: dict[str, str] | None = None,
 ) -> go.Figure:
     if df.is_empty():
         return empty_figure("No data for these filters", title)
@@ -97,7 +98,7 @@ def line_chart(
                 y=part[y].to_list(),
                 name=name,
                 mode="lines+markers",
-                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                line={"color": (colors or {}).get(name, PALETTE[i % len(PALETTE)]), "width": 2},
                 marker={"size": 5},
                 hovertemplate=f"%{{x|%b %Y}}<br>{name}: %{{y:{HOVER_FORMAT[unit]}}}<extra></extra>",
             )
@@ -255,11 +256,16 @@ def em_curve(df: pl.DataFrame, title: str) -> go.Figure:
     df = _floats(df, ["visit_share", "benchmark_share"])
     fig = go.Figure()
     statuses = [s for s in ("established", "new") if s in set(df["patient_status"].to_list())]
+    # the first segment (the whole selection) in ink and thick; each provider keeps one colour
+    names = list(dict.fromkeys(df["segment_name"].to_list()))
+    lines = [c for c in PALETTE if c != "#000000"]
+    colours = {n: INK if i == 0 else lines[(i - 1) % len(lines)] for i, n in enumerate(names)}
     for col, status in enumerate(statuses, start=1):
         part = df.filter(pl.col("patient_status") == status)
         axis = "" if col == 1 else str(col)
-        for i, seg in enumerate(part.partition_by("segment_name", maintain_order=True)):
+        for seg in part.partition_by("segment_name", maintain_order=True):
             name = str(seg["segment_name"][0])
+            first = name == names[0]
             fig.add_trace(
                 go.Scatter(
                     x=seg["em_level"].to_list(),
@@ -268,7 +274,7 @@ def em_curve(df: pl.DataFrame, title: str) -> go.Figure:
                     legendgroup=name,
                     showlegend=col == 1,
                     mode="lines+markers",
-                    line={"color": PALETTE[i % len(PALETTE)]},
+                    line={"color": colours[name], "width": 4 if first else 2},
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
                     hovertemplate=f"{name} · {status} level %{{x}}: %{{y:.1%}}<extra></extra>",
@@ -283,7 +289,7 @@ def em_curve(df: pl.DataFrame, title: str) -> go.Figure:
                 legendgroup="benchmark",
                 showlegend=col == 1,
                 mode="lines",
-                line={"color": "black", "dash": "dash"},
+                line={"color": MUTED, "dash": "dash", "width": 3},
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=f"benchmark · {status} level %{{x}}: %{{y:.1%}}<extra></extra>",

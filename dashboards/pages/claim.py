@@ -209,7 +209,7 @@ def update(query: dict[str, str], search: str | None):
         ("payer_name", "Payer", "text"),
         ("provider_name", "Provider", "text"),
         ("location_name", "Location", "text"),
-        ("patient_id", "Patient (key)", "text"),
+        ("patient_id", "Patient MRN", "text"),
         ("service_date", "Service date", "text"),
         ("charges", "Charges", "money"),
         ("payer_paid", "Payer paid", "money"),

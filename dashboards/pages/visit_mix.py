@@ -9,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboards import data, figures
 from dashboards.components import figures_or_notice, graph, page_header
 from dashboards.filters import Filters, kpi_segment
+from dashboards.theme import PALETTE
 
 SHARES = {
     "preventive_visit_share": "Preventive",
@@ -16,6 +17,21 @@ SHARES = {
     "problem_visit_share": "Problem visit (E/M)",
     "chronic_care_visit_share": "Chronic care",
 }
+# one colour per visit family on every chart of the page
+FAMILY_COLOURS = dict(
+    zip(
+        [
+            "Preventive",
+            "Problem visit (E/M)",
+            "Medicare wellness",
+            "Chronic care",
+            "Transitional care",
+            "Other",
+        ],
+        PALETTE,
+        strict=False,
+    )
+)
 CODING = {
     "em_level_4_5_share": "E/M level 4–5",
     "modifier_25_share": "Modifier 25",
@@ -91,6 +107,7 @@ def update(query: dict[str, str]):
             "Visit families by age band",
             "count",
             color="visit_family",
+            colors=FAMILY_COLOURS,
             normalise=True,
             x_title="age at visit",
         ),
@@ -101,6 +118,7 @@ def update(query: dict[str, str]):
             "Visit families by provider",
             "count",
             color="visit_family",
+            colors=FAMILY_COLOURS,
             normalise=True,
             horizontal=True,
         ),
@@ -115,6 +133,7 @@ def update(query: dict[str, str]):
             f"Visit family shares · {label}",
             "rate",
             color="measure",
+            colors=FAMILY_COLOURS,
         ),
         figures.line_chart(
             _long(kpis, CODING),
