@@ -1,8 +1,10 @@
 """Shared Dash building blocks: KPI cards, notices, chart panels. No DuckDB here."""
 
-from dash import dcc, html
+from collections.abc import Callable
 
-from dashboards.filters import global_search
+from dash import Input, Output, callback, dcc, html
+
+from dashboards.filters import Filters, global_search
 from dashboards.theme import MUTED
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -91,28 +93,28 @@ def table(
     return html.Table([html.Thead(head), html.Tbody(body)], className="detail", id=table_id)
 
 
-def figures_or_notice(figure_count: int, tail: tuple = ()):
-    """Decorate a page callback whose outputs are (notice, figure, …, *tail): when there is
-    no usable warehouse it answers with the notice that says how to load data and empty
-    figures, never a traceback."""
-    import functools
-
+def figure_callback(graph_id: str, store_id: str, build: Callable[[Filters], object]) -> None:
+    """One callback per chart: the browser asks for a page's charts at once and the server
+    answers them in parallel, each as soon as it is drawn. ``build`` takes the page's
+    filters (range resolved) and returns the figure."""
     from dashboards import data
     from dashboards.figures import empty_figure
 
-    def decorate(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except data.WarehouseUnavailable as error:
-                empty = empty_figure("No published warehouse")
-                return (
-                    notice("No data to show yet", str(error), "warning"),
-                    *[empty] * figure_count,
-                    *tail,
-                )
+    @callback(Output(graph_id, "figure"), Input(store_id, "data"))
+    def update(query: dict[str, str] | None):
+        try:
+            return build(data.resolved(Filters.from_query(query or {})))
+        except data.WarehouseUnavailable:
+            return empty_figure("No published warehouse")
 
-        return wrapper
 
-    return decorate
+def notice_callback(notice_id: str, store_id: str, build: Callable[[Filters], object]) -> None:
+    """The page's notice: what ``build`` says, or how to load data when there is none."""
+    from dashboards import data
+
+    @callback(Output(notice_id, "children"), Input(store_id, "data"))
+    def update(query: dict[str, str] | None):
+        try:
+            return build(data.resolved(Filters.from_query(query or {})))
+        except data.WarehouseUnavailable as error:
+            return notice("No data to show yet", str(error), "warning")

@@ -430,20 +430,27 @@ def denied_claims(
     clause, params = _denial_where(filters, root_cause, carc)
     total = warehouse().rows(f"select count(*) from marts.fct_denials as d {clause}", params)
     df = warehouse().query(
-        f"""select d.claim_id, d.denial_date, d.service_date,
+        f"""with picked as (
+                select d.* from marts.fct_denials as d {clause}
+                order by d.amount_at_stake desc, d.denial_date desc, d.denial_id
+                limit {int(limit)}
+            ),
+            claims as (
+                select claim_id, claim_status, balance from marts.fct_claims
+                where claim_id in (select claim_id from picked)
+            )
+            select d.claim_id, d.denial_date, d.service_date,
                    coalesce(p.payer_name, d.payer_id) as payer,
                    coalesce(v.provider_name, d.provider_npi) as provider,
                    d.denial_level, d.adjustment_group_code || '-' || d.carc_code as reason,
                    coalesce(d.rarc_codes, '') as rarc_codes, d.root_cause_label,
                    d.avoidability, d.denial_outcome, d.amount_at_stake,
                    c.claim_status, c.balance
-            from marts.fct_denials as d
+            from picked as d
             left join marts.dim_payer as p on p.payer_id = d.payer_id
             left join marts.dim_provider as v on v.provider_npi = d.provider_npi
-            left join marts.fct_claims as c on c.claim_id = d.claim_id
-            {clause}
-            order by d.amount_at_stake desc, d.denial_date desc, d.denial_id
-            limit {int(limit)}""",
+            left join claims as c on c.claim_id = d.claim_id
+            order by d.amount_at_stake desc, d.denial_date desc, d.denial_id""",
         params,
     )
     return df, total[0][0]
@@ -515,10 +522,12 @@ def claim_patient_payments(claim_id: str) -> pl.DataFrame:
 
 
 def ar_snapshot_date(filters: Filters) -> date | None:
-    """The A/R date of a range: the last month's end, or the as-of date in a running month."""
+    """The A/R date of a range: the last month's end, or the as-of date in a running month
+    (the KPI mart's snapshot date, which fct_ar_snapshots also carries)."""
     found = warehouse().rows(
-        "select max(snapshot_date) from marts.fct_ar_snapshots where snapshot_date <= ?",
-        [_add_months(filters.month_to, 1) if filters.month_to else date.max],
+        "select max(snapshot_date) from marts.fct_kpis_monthly "
+        "where segment_type = 'practice' and month_start <= ?",
+        [filters.month_to or date.max],
     )
     return found[0][0] if found else None
 
@@ -534,7 +543,7 @@ def ar_aging(filters: Filters, snapshot: date | None) -> pl.DataFrame:
     return warehouse().query(
         f"""select coalesce(pc.payer_class_label, s.payer_class) as payer_class,
                    s.responsible_party, s.aging_bucket, s.aging_bucket_order,
-                   sum(s.balance) as balance, count(distinct s.claim_id) as claims
+                   sum(s.balance) as balance
             from marts.fct_ar_snapshots as s
             left join (select payer_class, min(payer_class_label) as payer_class_label
                        from marts.dim_payer group by 1) as pc on pc.payer_class = s.payer_class
@@ -544,20 +553,36 @@ def ar_aging(filters: Filters, snapshot: date | None) -> pl.DataFrame:
     )
 
 
+def ar_total(filters: Filters, snapshot: date | None) -> object:
+    clause, params = _snapshot_where(filters, snapshot)
+    return warehouse().rows(
+        f"select coalesce(sum(s.balance), 0) from marts.fct_ar_snapshots as s {clause}", params
+    )[0][0]
+
+
 def oldest_open_claims(filters: Filters, snapshot: date | None, limit: int = 200) -> pl.DataFrame:
+    """The claims owed longest on the snapshot date (names looked up for those rows only)."""
     clause, params = _snapshot_where(filters, snapshot)
     return warehouse().query(
-        f"""select s.claim_id, s.service_date, s.days_outstanding, s.aging_bucket,
-                   s.responsible_party, coalesce(p.payer_name, s.payer_id) as payer,
-                   coalesce(v.provider_name, s.provider_npi) as provider,
-                   c.claim_status, s.balance
-            from marts.fct_ar_snapshots as s
-            left join marts.dim_payer as p on p.payer_id = s.payer_id
-            left join marts.dim_provider as v on v.provider_npi = s.provider_npi
-            left join marts.fct_claims as c on c.claim_id = s.claim_id
-            {clause}
-            order by s.days_outstanding desc, s.balance desc, s.claim_id
-            limit {int(limit)}""",
+        f"""with oldest as (
+                select s.claim_id, s.service_date, s.days_outstanding, s.aging_bucket,
+                       s.responsible_party, s.payer_id, s.provider_npi, s.balance
+                from marts.fct_ar_snapshots as s {clause}
+                order by s.days_outstanding desc, s.balance desc, s.claim_id
+                limit {int(limit)}
+            )
+            select o.claim_id, o.service_date, o.days_outstanding, o.aging_bucket,
+                   o.responsible_party, coalesce(p.payer_name, o.payer_id) as payer,
+                   coalesce(v.provider_name, o.provider_npi) as provider,
+                   c.claim_status, o.balance
+            from oldest as o
+            left join (
+                select claim_id, claim_status from marts.fct_claims
+                where claim_id in (select claim_id from oldest)
+            ) as c on c.claim_id = o.claim_id
+            left join marts.dim_payer as p on p.payer_id = o.payer_id
+            left join marts.dim_provider as v on v.provider_npi = o.provider_npi
+            order by o.days_outstanding desc, o.balance desc, o.claim_id""",
         params,
     )
 
@@ -679,7 +704,7 @@ def appointments_by(filters: Filters, dimension: str) -> pl.DataFrame:
     }[dimension]
     clause, params = where(filters, "a.appointment_month", alias="a")
     return warehouse().query(
-        f"""select {column} as segment, a.appointment_status, count(*) as appointments
+        f"""select {column} as segment, replace(a.appointment_status, '_', '-') as appointment_status, count(*) as appointments
             from marts.fct_appointments as a
             left join marts.dim_provider as v on v.provider_npi = a.provider_npi
             {clause} group by 1, 2 order by 1, 2""",

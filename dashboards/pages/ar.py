@@ -9,7 +9,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import data, figures
 from dashboards.app import URL
-from dashboards.components import figures_or_notice, graph, notice, page_header, page_link
+from dashboards.components import (
+    figure_callback,
+    graph,
+    notice,
+    notice_callback,
+    page_header,
+    page_link,
+)
 from dashboards.filters import Filters, kpi_segment
 from dashboards.theme import money
 
@@ -71,76 +78,70 @@ dash.register_page(
 )
 
 
-@callback(
-    Output("ar-notice", "children"),
-    Output("ar-aging-class", "figure"),
-    Output("ar-aging-party", "figure"),
-    Output("ar-days-trend", "figure"),
-    Output("ar-over-90-trend", "figure"),
-    Output("ar-oldest", "rowData"),
-    Input("ar-query", "data"),
-)
-@figures_or_notice(4, tail=([],))
-def update(query: dict[str, str]):
-    filters = data.resolved(Filters.from_query(query or {}))
-    snapshot = data.ar_snapshot_date(filters)
-    aging = data.ar_aging(filters, snapshot)
-    segment = kpi_segment(filters)
-    kpis = data.kpi_months(segment, filters)
-    targets = data.kpi_targets()
-    oldest = data.oldest_open_claims(filters, snapshot)
-    by_party = (
-        aging.group_by("aging_bucket", "aging_bucket_order", "responsible_party")
-        .agg(pl.col("balance").sum())
-        .sort("aging_bucket_order", "responsible_party")
-    )
-    when = f"{snapshot:%d %b %Y}" if snapshot else "–"
-    total = aging["balance"].sum() if aging.height else 0
-    message = notice(
-        f"Open A/R on {when}: {money(total)}",
-        f"Days in A/R and A/R over 90 days: {data.segment_label(segment)} (fct_kpis_monthly).",
-    )
-    rows = oldest.with_columns(
-        pl.col("service_date").cast(pl.Utf8), pl.col("balance").cast(pl.Float64)
-    ).to_dicts()
-    return (
-        message,
-        figures.bar_chart(
+def _aging(color: str, title: str):
+    def build(filters: Filters):
+        snapshot = data.ar_snapshot_date(filters)
+        aging = data.ar_aging(filters, snapshot)
+        if color == "responsible_party" and aging.height:
+            aging = (
+                aging.group_by("aging_bucket", "aging_bucket_order", color)
+                .agg(pl.col("balance").sum())
+                .sort("aging_bucket_order", color)
+            )
+        when = f"{snapshot:%d %b %Y}" if snapshot else "–"
+        return figures.bar_chart(
             aging,
             "aging_bucket",
             "balance",
-            f"A/R by age and payer class, {when}",
+            f"{title}, {when}",
             "money",
-            color="payer_class",
+            color=color,
             x_title="days since service",
-        ),
-        figures.bar_chart(
-            by_party,
-            "aging_bucket",
-            "balance",
-            f"A/R by age and who owes it, {when}",
-            "money",
-            color="responsible_party",
-            x_title="days since service",
-        ),
-        figures.line_chart(
-            kpis,
-            "month_start",
-            "days_in_ar",
-            "Days in A/R",
-            "days",
-            target=targets.get("days_in_ar", {}).get("target"),
-        ),
-        figures.line_chart(
-            kpis,
-            "month_start",
-            "ar_over_90_pct",
-            "A/R over 90 days",
-            "rate",
-            target=targets.get("ar_over_90_pct", {}).get("target"),
-        ),
-        rows,
+        )
+
+    return build
+
+
+def _kpi_line(kpi: str, title: str, unit: str):
+    def build(filters: Filters):
+        target = data.kpi_targets().get(kpi, {}).get("target")
+        kpis = data.kpi_months(kpi_segment(filters), filters)
+        return figures.line_chart(kpis, "month_start", kpi, title, unit, target=target)
+
+    return build
+
+
+def _notice(filters: Filters):
+    snapshot = data.ar_snapshot_date(filters)
+    when = f"{snapshot:%d %b %Y}" if snapshot else "–"
+    return notice(
+        f"Open A/R on {when}: {money(data.ar_total(filters, snapshot))}",
+        f"Days in A/R and A/R over 90 days: {data.segment_label(kpi_segment(filters))} "
+        "(fct_kpis_monthly).",
     )
+
+
+FIGURES = {
+    "ar-aging-class": _aging("payer_class", "A/R by age and payer class"),
+    "ar-aging-party": _aging("responsible_party", "A/R by age and who owes it"),
+    "ar-days-trend": _kpi_line("days_in_ar", "Days in A/R", "days"),
+    "ar-over-90-trend": _kpi_line("ar_over_90_pct", "A/R over 90 days", "rate"),
+}
+for graph_id, build in FIGURES.items():
+    figure_callback(graph_id, "ar-query", build)
+notice_callback("ar-notice", "ar-query", _notice)
+
+
+@callback(Output("ar-oldest", "rowData"), Input("ar-query", "data"))
+def update_oldest(query: dict[str, str] | None):
+    try:
+        filters = data.resolved(Filters.from_query(query or {}))
+        oldest = data.oldest_open_claims(filters, data.ar_snapshot_date(filters))
+    except data.WarehouseUnavailable:
+        return []
+    return oldest.with_columns(
+        pl.col("service_date").cast(pl.Utf8), pl.col("balance").cast(pl.Float64)
+    ).to_dicts()
 
 
 @callback(

@@ -2,10 +2,16 @@
 payment (from fct_kpis_monthly), and patient collections at the visit or after."""
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from dashboards import data, figures
-from dashboards.components import figures_or_notice, graph, notice, page_header
+from dashboards.components import (
+    figure_callback,
+    graph,
+    notice,
+    notice_callback,
+    page_header,
+)
 from dashboards.filters import Filters, kpi_segment
 
 
@@ -44,80 +50,67 @@ dash.register_page(
 )
 
 
-@callback(
-    Output("collections-notice", "children"),
-    Output("collections-by-payer", "figure"),
-    Output("collections-patient", "figure"),
-    Output("collections-ncr", "figure"),
-    Output("collections-gcr", "figure"),
-    Output("collections-days-to-payment", "figure"),
-    Output("collections-pos-share", "figure"),
-    Input("collections-query", "data"),
-)
-@figures_or_notice(6)
-def update(query: dict[str, str]):
-    filters = data.resolved(Filters.from_query(query or {}))
-    by_payer = data.kpi_by_segment(
-        "payer", filters, ["net_collection_rate", "gross_collection_rate", "days_to_payment_avg"]
-    )
-    segment = kpi_segment(filters)
-    kpis = data.kpi_months(segment, filters)
-    targets = data.kpi_targets()
-    note = None
-    if filters.provider_npi or filters.location_id:
-        note = notice(
-            "",
-            "Rates by payer are published per payer for the whole practice: the "
-            "provider and location filters apply to the payment charts only.",
+def _by_payer(column: str, title: str, unit: str, target_kpi: str | None = None):
+    def build(filters: Filters):
+        by_payer = data.kpi_by_segment("payer", filters, [column])
+        target = data.kpi_targets().get(target_kpi, {}).get("target") if target_kpi else None
+        return figures.line_chart(
+            by_payer, "month_start", column, title, unit, color="segment_name", target=target
         )
-    return (
-        note,
-        figures.bar_chart(
-            data.payments_by_source(filters),
-            "posted_month",
-            "amount",
-            "Payments by posting month and source",
-            "money",
-            color="source",
-        ),
-        figures.bar_chart(
-            data.patient_collections(filters),
-            "posted_month",
-            "amount",
-            "Patient payments: at the visit or after",
-            "money",
-            color="timing",
-        ),
-        figures.line_chart(
-            by_payer,
-            "month_start",
-            "net_collection_rate",
-            "Net collection rate by payer (service-month cohort)",
-            "rate",
-            color="segment_name",
-            target=targets.get("net_collection_rate", {}).get("target"),
-        ),
-        figures.line_chart(
-            by_payer,
-            "month_start",
-            "gross_collection_rate",
-            "Gross collection rate by payer",
-            "rate",
-            color="segment_name",
-        ),
-        figures.line_chart(
-            by_payer,
-            "month_start",
-            "days_to_payment_avg",
-            "Days from submission to first payment, by payer",
-            "days",
-            color="segment_name",
-        ),
-        figures.line_chart(
-            kpis,
-            "month_start",
-            "pos_collection_share",
-            f"Share of patient payments taken at the visit · {data.segment_label(segment)}",
-            "rate",
-        ),
+
+    return build
+
+
+def _pos_share(filters: Filters):
+    segment = kpi_segment(filters)
+    return figures.line_chart(
+        data.kpi_months(segment, filters),
+        "month_start",
+        "pos_collection_share",
+        f"Share of patient payments taken at the visit · {data.segment_label(segment)}",
+        "rate",
     )
+
+
+def _notice(filters: Filters):
+    if filters.provider_npi or filters.location_id:
+        return notice(
+            "",
+            "Rates by payer are published per payer for the whole practice: the provider "
+            "and location filters apply to the payment charts only.",
+        )
+    return None
+
+
+FIGURES = {
+    "collections-by-payer": lambda f: figures.bar_chart(
+        data.payments_by_source(f),
+        "posted_month",
+        "amount",
+        "Payments by posting month and source",
+        "money",
+        color="source",
+    ),
+    "collections-patient": lambda f: figures.bar_chart(
+        data.patient_collections(f),
+        "posted_month",
+        "amount",
+        "Patient payments: at the visit or after",
+        "money",
+        color="timing",
+    ),
+    "collections-ncr": _by_payer(
+        "net_collection_rate",
+        "Net collection rate by payer (service-month cohort)",
+        "rate",
+        "net_collection_rate",
+    ),
+    "collections-gcr": _by_payer("gross_collection_rate", "Gross collection rate by payer", "rate"),
+    "collections-days-to-payment": _by_payer(
+        "days_to_payment_avg", "Days from submission to first payment, by payer", "days"
+    ),
+    "collections-pos-share": _pos_share,
+}
+for graph_id, build in FIGURES.items():
+    figure_callback(graph_id, "collections-query", build)
+notice_callback("collections-notice", "collections-query", _notice)

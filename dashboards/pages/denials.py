@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboards import data, figures
 from dashboards.app import URL
-from dashboards.components import graph, notice, page_header, page_link
+from dashboards.components import figure_callback, graph, notice, page_header, page_link
 from dashboards.filters import Filters, build_search, parse_search
 from dashboards.theme import PALETTE, count, money
 
@@ -130,92 +130,76 @@ def _crumbs(search: str | None, root_cause: str | None, carc: str | None) -> lis
 @callback(
     Output("denials-crumbs", "children"),
     Output("denials-notice", "children"),
-    Output("denials-pareto-dollars", "figure"),
-    Output("denials-pareto-count", "figure"),
-    Output("denials-trend", "figure"),
-    Output("denials-avoidable", "figure"),
-    Output("denials-heatmap", "figure"),
     Input("denials-query", "data"),
     State(URL, "search"),
 )
-def update_overview(query: dict[str, str], search: str | None):
+def update_crumbs(query: dict[str, str] | None, search: str | None):
     query = query or {}
     try:
-        filters = data.resolved(Filters.from_query(query))
-        causes = data.denial_root_causes(filters)
-        trend = data.denial_trend(filters)
-        avoidable = data.denial_avoidability(filters)
-        matrix = data.denial_payer_matrix(filters)
-        crumbs = _crumbs(search, query.get("root_cause"), query.get("carc"))
+        return _crumbs(search, query.get("root_cause"), query.get("carc")), None
     except data.WarehouseUnavailable as error:
-        empty = figures.empty_figure("No published warehouse")
-        return [], notice("No data to show yet", str(error), "warning"), *[empty] * 5
-    return (
-        crumbs,
-        None,
-        figures.pareto(
-            causes,
-            "root_cause_label",
-            "amount_at_stake",
-            "Dollars at stake by root cause",
-            "money",
-            key="root_cause",
-        ),
-        figures.pareto(
-            causes,
-            "root_cause_label",
-            "denials",
-            "Denials by root cause",
-            "count",
-            key="root_cause",
-        ),
-        figures.bar_chart(
-            trend,
-            "denial_month",
-            "amount_at_stake",
-            "Denied dollars by month and root cause",
-            "money",
-            color="root_cause_label",
-        ),
-        figures.bar_chart(
-            avoidable.with_columns(pl.col("avoidability").replace(AVOIDABILITY)),
-            "avoidability",
-            "amount_at_stake",
-            "Avoidable or not: dollars at stake",
-            "money",
-            color="avoidability",
-            colors=dict(zip(AVOIDABILITY.values(), AVOIDABLE_COLOURS, strict=True)),
-        ),
-        figures.heatmap(
-            matrix,
-            "root_cause_label",
-            "payer_name",
-            "amount_at_stake",
-            "Dollars at stake: payer × root cause",
-            "money",
-        ),
-    )
+        return [], notice("No data to show yet", str(error), "warning")
 
 
-@callback(
-    Output("denials-drill-title", "children"),
-    Output("denials-reasons", "figure"),
-    Output("denials-grid", "rowData"),
-    Output("denials-grid-count", "children"),
-    Input("denials-query", "data"),
-)
-def update_drill(query: dict[str, str]):
+FIGURES = {
+    "denials-pareto-dollars": lambda f: figures.pareto(
+        data.denial_root_causes(f),
+        "root_cause_label",
+        "amount_at_stake",
+        "Dollars at stake by root cause",
+        "money",
+        key="root_cause",
+    ),
+    "denials-pareto-count": lambda f: figures.pareto(
+        data.denial_root_causes(f),
+        "root_cause_label",
+        "denials",
+        "Denials by root cause",
+        "count",
+        key="root_cause",
+    ),
+    "denials-trend": lambda f: figures.bar_chart(
+        data.denial_trend(f),
+        "denial_month",
+        "amount_at_stake",
+        "Denied dollars by month and root cause",
+        "money",
+        color="root_cause_label",
+    ),
+    "denials-avoidable": lambda f: figures.bar_chart(
+        data.denial_avoidability(f).with_columns(pl.col("avoidability").replace(AVOIDABILITY)),
+        "avoidability",
+        "amount_at_stake",
+        "Avoidable or not: dollars at stake",
+        "money",
+        color="avoidability",
+        colors=dict(zip(AVOIDABILITY.values(), AVOIDABLE_COLOURS, strict=True)),
+    ),
+    "denials-heatmap": lambda f: figures.heatmap(
+        data.denial_payer_matrix(f),
+        "root_cause_label",
+        "payer_name",
+        "amount_at_stake",
+        "Dollars at stake: payer × root cause",
+        "money",
+    ),
+}
+for graph_id, build in FIGURES.items():
+    figure_callback(graph_id, "denials-query", build)
+
+
+@callback(Output("denials-reasons", "figure"), Input("denials-query", "data"))
+def update_reasons(query: dict[str, str] | None):
     query = query or {}
-    root_cause, carc = query.get("root_cause"), query.get("carc")
+    root_cause = query.get("root_cause")
     if not root_cause:
-        return no_update, no_update, no_update, no_update
+        return no_update
     try:
         filters = data.resolved(Filters.from_query(query))
         reasons = data.denial_reasons(filters, root_cause)
-        rows, total = data.denied_claims(filters, root_cause, carc)
         label = data.root_cause_label(root_cause)
     except data.WarehouseUnavailable:
-        return "", figures.empty_figure("No published warehouse"), [], ""
+        return figures.empty_figure("No published warehouse")
     reasons = reasons.with_columns(
         (
             pl.col("adjustment_group_code")
@@ -234,7 +218,26 @@ def update_drill(query: dict[str, str]):
         "money",
         horizontal=True,
     )
-    figure.update_traces(customdata=reasons["carc_code"].to_list())
+    return figure.update_traces(customdata=reasons["carc_code"].to_list())
+
+
+@callback(
+    Output("denials-drill-title", "children"),
+    Output("denials-grid", "rowData"),
+    Output("denials-grid-count", "children"),
+    Input("denials-query", "data"),
+)
+def update_grid(query: dict[str, str] | None):
+    query = query or {}
+    root_cause, carc = query.get("root_cause"), query.get("carc")
+    if not root_cause:
+        return no_update, no_update, no_update
+    try:
+        filters = data.resolved(Filters.from_query(query))
+        rows, total = data.denied_claims(filters, root_cause, carc)
+        label = data.root_cause_label(root_cause)
+    except data.WarehouseUnavailable:
+        return "", [], ""
     shown = f"{count(rows.height)} of {count(total)} denials" + (
         f" (the {count(rows.height)} largest; narrow the filters to see the rest)"
         if total > rows.height
@@ -251,7 +254,7 @@ def update_drill(query: dict[str, str]):
         pl.col("amount_at_stake").cast(pl.Float64),
         pl.col("balance").cast(pl.Float64),
     ).to_dicts()
-    return title, figure, grid_rows, shown
+    return title, grid_rows, shown
 
 
 @callback(

@@ -7,7 +7,14 @@ import polars as pl
 from dash import Input, Output, callback, dcc, html
 
 from dashboards import data, figures
-from dashboards.components import GRAPH_CONFIG, graph, kpi_card, notice, page_header
+from dashboards.components import (
+    GRAPH_CONFIG,
+    figure_callback,
+    graph,
+    kpi_card,
+    notice,
+    page_header,
+)
 from dashboards.filters import Filters, kpi_segment
 from dashboards.theme import format_value, month_label
 
@@ -104,27 +111,17 @@ def kpi_cards(months: pl.DataFrame, targets: dict[str, dict[str, object]], month
 @callback(
     Output("overview-notice", "children"),
     Output("overview-kpis", "children"),
-    Output("overview-charges-collections", "figure"),
     Input("overview-query", "data"),
 )
-def update(query: dict[str, str]):
+def update_cards(query: dict[str, str] | None):
     try:
         filters = data.resolved(Filters.from_query(query or {}))
         segment = kpi_segment(filters)
-        wide = Filters(
-            data.previous_month(filters.month_from),
-            filters.month_to,  # type: ignore[arg-type]
-        )
-        months = data.kpi_months(segment, wide)
-        cards = kpi_cards(months, data.kpi_targets(), filters.month_to)
-        flows = data.charges_and_collections(filters)
+        wide = Filters(data.previous_month(filters.month_from), filters.month_to)  # type: ignore[arg-type]
+        cards = kpi_cards(data.kpi_months(segment, wide), data.kpi_targets(), filters.month_to)
         label = data.segment_label(segment)
     except data.WarehouseUnavailable as error:
-        return (
-            notice("No data to show yet", str(error), "warning"),
-            [],
-            figures.empty_figure("No published warehouse"),
-        )
+        return notice("No data to show yet", str(error), "warning"), []
     explain = (
         f"KPIs: {label}, {month_label(filters.month_to)} "
         f"(range {month_label(filters.month_from)} – {month_label(filters.month_to)})."
@@ -134,12 +131,18 @@ def update(query: dict[str, str]):
             " KPIs are published per practice, payer, payer class, provider or location, one "
             "at a time, so the KPI cards show the first of these; charts apply every filter."
         )
-    figure = figures.line_chart(
-        flows,
+    return notice("", explain), cards
+
+
+figure_callback(
+    "overview-charges-collections",
+    "overview-query",
+    lambda f: figures.line_chart(
+        data.charges_and_collections(f),
         "month_start",
         "amount",
         "Charges (by service month) and collections (by posting month)",
         "money",
         color="series",
-    )
-    return notice("", explain), cards, figure
+    ),
+)

@@ -3,10 +3,10 @@ lead time, by provider, weekday and month."""
 
 import dash
 import polars as pl
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from dashboards import data, figures
-from dashboards.components import figures_or_notice, graph, page_header
+from dashboards.components import figure_callback, graph, notice_callback, page_header
 from dashboards.filters import Filters, kpi_segment
 
 WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
@@ -64,93 +64,81 @@ def _lead(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@callback(
-    Output("scheduling-notice", "children"),
-    Output("scheduling-volume", "figure"),
-    Output("scheduling-no-show-trend", "figure"),
-    Output("scheduling-weekday", "figure"),
-    Output("scheduling-provider", "figure"),
-    Output("scheduling-lead-weekday", "figure"),
-    Output("scheduling-lead-provider", "figure"),
-    Input("scheduling-query", "data"),
-)
-@figures_or_notice(6)
-def update(query: dict[str, str]):
-    filters = data.resolved(Filters.from_query(query or {}))
+def _no_show_trend(filters: Filters):
     segment = kpi_segment(filters)
-    no_show = data.kpi_by_segment("provider", filters, ["no_show_rate"])
     practice = data.kpi_months(segment, filters).with_columns(
         pl.lit(data.segment_label(segment)).alias("segment_name")
     )
-    trend = (
-        pl.concat(
-            [
-                practice.select("month_start", "segment_name", "no_show_rate"),
-                no_show.select("month_start", "segment_name", "no_show_rate"),
-            ],
+    trend = practice.select("month_start", "segment_name", "no_show_rate")
+    if not filters.provider_npi:
+        by_provider = data.kpi_by_segment("provider", filters, ["no_show_rate"])
+        trend = pl.concat(
+            [trend, by_provider.select("month_start", "segment_name", "no_show_rate")],
             how="vertical_relaxed",
         )
-        if not filters.provider_npi
-        else practice.select("month_start", "segment_name", "no_show_rate")
-    )
     target = data.kpi_targets().get("no_show_rate", {}).get("target")
-    return (
-        None,
-        figures.bar_chart(
-            data.appointments_by(filters, "month"),
-            "segment",
-            "appointments",
-            "Appointments by month and outcome",
-            "count",
-            color="appointment_status",
-            x_title="month of appointment",
-        ),
-        figures.line_chart(
-            trend,
-            "month_start",
-            "no_show_rate",
-            "No-show rate",
-            "rate",
-            color="segment_name",
-            target=target,
-        ),
-        figures.bar_chart(
-            _weekday_names(data.appointments_by(filters, "weekday")),
-            "segment",
-            "appointments",
-            "Outcomes by weekday",
-            "count",
-            color="appointment_status",
-            normalise=True,
-            x_title="weekday",
-        ),
-        figures.bar_chart(
-            data.appointments_by(filters, "provider"),
-            "segment",
-            "appointments",
-            "Appointments by provider and outcome",
-            "count",
-            color="appointment_status",
-            horizontal=True,
-        ),
-        figures.bar_chart(
-            _weekday_names(data.lead_times(filters, "weekday")).pipe(_lead),
-            "segment",
-            "days",
-            "Booking lead time by weekday",
-            "days",
-            color="measure",
-            barmode="group",
-            x_title="weekday",
-        ),
-        figures.bar_chart(
-            _lead(data.lead_times(filters, "provider")),
-            "segment",
-            "days",
-            "Booking lead time by provider",
-            "days",
-            color="measure",
-            barmode="group",
-            horizontal=True,
-        ),
+    return figures.line_chart(
+        trend,
+        "month_start",
+        "no_show_rate",
+        "No-show rate",
+        "rate",
+        color="segment_name",
+        target=target,
     )
+
+
+FIGURES = {
+    "scheduling-volume": lambda f: figures.bar_chart(
+        data.appointments_by(f, "month"),
+        "segment",
+        "appointments",
+        "Appointments by month and outcome",
+        "count",
+        color="appointment_status",
+        x_title="month of appointment",
+    ),
+    "scheduling-no-show-trend": _no_show_trend,
+    "scheduling-weekday": lambda f: figures.bar_chart(
+        _weekday_names(data.appointments_by(f, "weekday")),
+        "segment",
+        "appointments",
+        "Outcomes by weekday",
+        "count",
+        color="appointment_status",
+        normalise=True,
+        x_title="weekday",
+    ),
+    "scheduling-provider": lambda f: figures.bar_chart(
+        data.appointments_by(f, "provider"),
+        "segment",
+        "appointments",
+        "Appointments by provider and outcome",
+        "count",
+        color="appointment_status",
+        horizontal=True,
+    ),
+    "scheduling-lead-weekday": lambda f: figures.bar_chart(
+        _lead(_weekday_names(data.lead_times(f, "weekday"))),
+        "segment",
+        "days",
+        "Booking lead time by weekday",
+        "days",
+        color="measure",
+        barmode="group",
+        x_title="weekday",
+    ),
+    "scheduling-lead-provider": lambda f: figures.bar_chart(
+        _lead(data.lead_times(f, "provider")),
+        "segment",
+        "days",
+        "Booking lead time by provider",
+        "days",
+        color="measure",
+        barmode="group",
+        horizontal=True,
+    ),
+}
+for graph_id, build in FIGURES.items():
+    figure_callback(graph_id, "scheduling-query", build)
+notice_callback("scheduling-notice", "scheduling-query", lambda f: None)

@@ -4,10 +4,10 @@ benchmark; modifier 25 and G2211 use (fct_kpis_monthly)."""
 
 import dash
 import polars as pl
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from dashboards import data, figures
-from dashboards.components import figures_or_notice, graph, page_header
+from dashboards.components import figure_callback, graph, notice_callback, page_header
 from dashboards.filters import Filters, kpi_segment
 from dashboards.theme import PALETTE
 
@@ -83,64 +83,52 @@ def _long(kpis: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
     )
 
 
-@callback(
-    Output("visit-mix-notice", "children"),
-    Output("visit-mix-by-age", "figure"),
-    Output("visit-mix-by-provider", "figure"),
-    Output("visit-mix-em-curve", "figure"),
-    Output("visit-mix-family-trend", "figure"),
-    Output("visit-mix-coding-trend", "figure"),
-    Input("visit-mix-query", "data"),
-)
-@figures_or_notice(5)
-def update(query: dict[str, str]):
-    filters = data.resolved(Filters.from_query(query or {}))
-    segment = kpi_segment(filters)
-    kpis = data.kpi_months(segment, filters)
-    label = data.segment_label(segment)
-    return (
-        None,
-        figures.bar_chart(
-            data.visits_by(filters, "age"),
-            "segment",
-            "visits",
-            "Visit families by age band",
-            "count",
-            color="visit_family",
-            colors=FAMILY_COLOURS,
-            normalise=True,
-            x_title="age at visit",
-        ),
-        figures.bar_chart(
-            data.visits_by(filters, "provider"),
-            "segment",
-            "visits",
-            "Visit families by provider",
-            "count",
-            color="visit_family",
-            colors=FAMILY_COLOURS,
-            normalise=True,
-            horizontal=True,
-        ),
-        figures.em_curve(
-            data.em_level_curves(filters),
-            "Office E/M level curve against the family-medicine benchmark",
-        ),
-        figures.line_chart(
-            _long(kpis, SHARES),
+def _kpi_lines(columns: dict[str, str], title: str, colors: dict[str, str] | None = None):
+    def build(filters: Filters):
+        segment = kpi_segment(filters)
+        kpis = data.kpi_months(segment, filters)
+        return figures.line_chart(
+            _long(kpis, columns),
             "month_start",
             "value",
-            f"Visit family shares · {label}",
+            f"{title} · {data.segment_label(segment)}",
             "rate",
             color="measure",
-            colors=FAMILY_COLOURS,
-        ),
-        figures.line_chart(
-            _long(kpis, CODING),
-            "month_start",
-            "value",
-            f"E/M level 4–5, modifier 25 and G2211 use · {label}",
-            "rate",
-            color="measure",
-        ),
-    )
+            colors=colors,
+        )
+
+    return build
+
+
+FIGURES = {
+    "visit-mix-by-age": lambda f: figures.bar_chart(
+        data.visits_by(f, "age"),
+        "segment",
+        "visits",
+        "Visit families by age band",
+        "count",
+        color="visit_family",
+        colors=FAMILY_COLOURS,
+        normalise=True,
+        x_title="age at visit",
+    ),
+    "visit-mix-by-provider": lambda f: figures.bar_chart(
+        data.visits_by(f, "provider"),
+        "segment",
+        "visits",
+        "Visit families by provider",
+        "count",
+        color="visit_family",
+        colors=FAMILY_COLOURS,
+        normalise=True,
+        horizontal=True,
+    ),
+    "visit-mix-em-curve": lambda f: figures.em_curve(
+        data.em_level_curves(f), "Office E/M level curve against the family-medicine benchmark"
+    ),
+    "visit-mix-family-trend": _kpi_lines(SHARES, "Visit family shares", FAMILY_COLOURS),
+    "visit-mix-coding-trend": _kpi_lines(CODING, "E/M level 4–5, modifier 25 and G2211 use"),
+}
+for graph_id, build in FIGURES.items():
+    figure_callback(graph_id, "visit-mix-query", build)
+notice_callback("visit-mix-notice", "visit-mix-query", lambda f: None)
