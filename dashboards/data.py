@@ -241,10 +241,16 @@ def kpi_months(segment: KpiSegment, filters: Filters) -> pl.DataFrame:
     )
 
 
-def kpi_by_segment(segment_type: str, filters: Filters, columns: Sequence[str]) -> pl.DataFrame:
+def kpi_by_segment(
+    segment_type: str,
+    filters: Filters,
+    columns: Sequence[str],
+    busiest: tuple[str, int] | None = None,
+) -> pl.DataFrame:
     """One KPI mart column set for every segment of a type (e.g. every payer), by month,
     with the segment's display name. Segments outside the other filters are left out where
-    the mart can tell (payers of another payer class)."""
+    the mart can tell (payers of another payer class). ``busiest`` = (volume column, n)
+    keeps the n segments with the most volume over the range, so a chart stays readable."""
     names = {
         "payer": (
             "marts.dim_payer",
@@ -267,6 +273,14 @@ def kpi_by_segment(segment_type: str, filters: Filters, columns: Sequence[str]) 
         extra.append("k.segment_id = ?")
         params.append(own)
     clause = (clause + " and " if clause else "where ") + " and ".join(extra)
+    if busiest:
+        volume, n = busiest
+        clause += (
+            f" and k.segment_id in (select b.segment_id from marts.fct_kpis_monthly as b "
+            f"where b.segment_type = k.segment_type and b.month_start between ? and ? "
+            f"group by 1 order by sum(b.{volume}) desc, 1 limit {int(n)})"
+        )
+        params += [filters.month_from or date.min, filters.month_to or date.max]
     select = ", ".join(f"k.{c}" for c in columns)
     return warehouse().query(
         f"select k.month_start, k.segment_id, coalesce(d.{name}, k.segment_id) as segment_name, "

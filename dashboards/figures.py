@@ -52,25 +52,30 @@ def empty_figure(message: str, title: str = "", height: int = 360) -> go.Figure:
     return _layout(fig, title, height)
 
 
-def sparkline(values: Sequence[float | None], labels: Sequence[str]) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            x=list(labels),
-            y=[None if v is None else float(v) for v in values],
-            mode="lines",
-            line={"color": PALETTE[0], "width": 2},
-            hoverinfo="skip",
-        )
-    )
-    fig.update_layout(
-        template=TEMPLATE_NAME,
-        height=48,
-        margin={"l": 0, "r": 0, "t": 2, "b": 2},
-        showlegend=False,
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+def sparkline(values: Sequence[float | None], labels: Sequence[str]) -> dict:
+    """A bare trend line for a KPI card, as a plain figure dict: eight of these are drawn per
+    page load, and a dict skips Plotly's object validation (about 20 ms a figure)."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "x": list(labels),
+                "y": [None if v is None else float(v) for v in values],
+                "mode": "lines",
+                "line": {"color": PALETTE[0], "width": 2},
+                "hoverinfo": "skip",
+            }
+        ],
+        "layout": {
+            "height": 48,
+            "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
+            "showlegend": False,
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+        },
+    }
 
 
 def line_chart(

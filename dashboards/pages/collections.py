@@ -52,7 +52,7 @@ dash.register_page(
 
 def _by_payer(column: str, title: str, unit: str, target_kpi: str | None = None):
     def build(filters: Filters):
-        by_payer = data.kpi_by_segment("payer", filters, [column])
+        by_payer = data.kpi_by_segment("payer", filters, [column], busiest=("charges", 8))
         target = data.kpi_targets().get(target_kpi, {}).get("target") if target_kpi else None
         return figures.line_chart(
             by_payer, "month_start", column, title, unit, color="segment_name", target=target

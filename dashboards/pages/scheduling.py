@@ -71,7 +71,9 @@ def _no_show_trend(filters: Filters):
     )
     trend = practice.select("month_start", "segment_name", "no_show_rate")
     if not filters.provider_npi:
-        by_provider = data.kpi_by_segment("provider", filters, ["no_show_rate"])
+        by_provider = data.kpi_by_segment(
+            "provider", filters, ["no_show_rate"], busiest=("appointments_due", 8)
+        )
         trend = pl.concat(
             [trend, by_provider.select("month_start", "segment_name", "no_show_rate")],
             how="vertical_relaxed",
@@ -81,7 +83,7 @@ def _no_show_trend(filters: Filters):
         trend,
         "month_start",
         "no_show_rate",
-        "No-show rate",
+        "No-show rate: the selection and its eight busiest providers",
         "rate",
         color="segment_name",
         target=target,
