@@ -117,10 +117,11 @@ def sync_filters_and_url(search: str | None, *values: str | None):
     *[Output(component_id, "options") for _key, component_id, *_ in FILTERS],
     Output("shell-published", "children"),
     Input(URL, "pathname"),
+    Input("shell-filter-payer-class", "value"),
 )
-def load_filter_options(_pathname: str | None):
+def load_filter_options(_pathname: str | None, payer_class: str | None):
     try:
-        options = data.filter_options()
+        options = data.filter_options(payer_class)
         publication = data.publication()
         as_of = data.as_of_date()
     except data.WarehouseUnavailable:

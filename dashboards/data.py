@@ -173,8 +173,9 @@ def as_of_date() -> date | None:
     )[0][0]
 
 
-def filter_options() -> dict[str, list[dict[str, str]]]:
-    """Dropdown options: label/value pairs for every global filter."""
+def filter_options(payer_class: str | None = None) -> dict[str, list[dict[str, str]]]:
+    """Dropdown options: label/value pairs for every global filter (payers of the chosen
+    payer class only)."""
     w = warehouse()
     months = w.rows(
         "select distinct month_start from marts.fct_kpis_monthly "
@@ -207,7 +208,9 @@ def filter_options() -> dict[str, list[dict[str, str]]]:
         "payers": [
             {"label": name or pid, "value": pid}
             for pid, name in w.rows(
-                "select payer_id, payer_name from marts.dim_payer order by 2, 1"
+                "select payer_id, payer_name from marts.dim_payer "
+                "where ? is null or payer_class = ? order by 2, 1",
+                [payer_class, payer_class],
             )
         ],
     }
