@@ -86,11 +86,11 @@ def views(root: Path) -> list[tuple[str, str]]:
     return out
 
 
-def record(base: str, root: Path) -> list[tuple[str, str, bytes]]:
-    """Open each view in Chromium; keep (page, callback outputs, request body)."""
+def record(base: str, root: Path) -> list[tuple[str, str, str, bytes]]:
+    """Open each view in Chromium; keep (page, callback outputs, address, request body)."""
     from playwright.sync_api import sync_playwright
 
-    recorded: list[tuple[str, str, bytes]] = []
+    recorded: list[tuple[str, str, str, bytes]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
@@ -99,11 +99,16 @@ def record(base: str, root: Path) -> list[tuple[str, str, bytes]]:
         current = {"name": ""}
 
         def keep(request) -> None:
-            if request.url.endswith("/_dash-update-component") and request.post_data:
+            if "/_dash-update-component" in request.url and request.post_data:
                 body = json.loads(request.post_data)
                 if not body["output"].startswith(("_pages", "..shell-", "shell-")):
                     recorded.append(
-                        (current["name"], body["output"][:60], request.post_data_buffer)
+                        (
+                            current["name"],
+                            body["output"][:60],
+                            request.url,
+                            request.post_data_buffer,
+                        )
                     )
 
         page.on("request", keep)
@@ -116,9 +121,9 @@ def record(base: str, root: Path) -> list[tuple[str, str, bytes]]:
     return recorded
 
 
-def post(base: str, body: bytes) -> float:
+def post(url: str, body: bytes) -> float:
     request = urllib.request.Request(
-        base + "/_dash-update-component", data=body,
+        url, data=body,
         headers={"Content-Type": "application/json"}, method="POST",
     )  # fmt: skip
     started = time.perf_counter()
@@ -150,14 +155,14 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         recorded = record(base, args.data_dir)
-        for _name, _output, body in recorded:  # warm-up
-            post(base, body)
-            post(base, body)
+        for _name, _output, url, body in recorded:  # warm-up
+            post(url, body)
+            post(url, body)
         timings: dict[tuple[str, str], list[float]] = defaultdict(list)
         per_page: dict[str, list[float]] = defaultdict(list)
         for _ in range(args.rounds):
-            for name, output, body in recorded:
-                ms = post(base, body)
+            for name, output, url, body in recorded:
+                ms = post(url, body)
                 timings[(name, output)].append(ms)
                 per_page[name].append(ms)
     finally:
