@@ -8,7 +8,8 @@ import json
 import shutil
 
 import pytest
-from conftest import run_dbt
+
+from tests.conftest import run_dbt  # "conftest" alone is ambiguous: tests/dashboards has one too
 
 
 @pytest.fixture(scope="module")
