@@ -94,44 +94,45 @@ def create_app() -> Dash:
     return app
 
 
+def _options_and_stamp(payer_class: str | None) -> tuple[list, str]:
+    """Dropdown options (payers of the chosen class) and the 'data to … published …' text."""
+    try:
+        options = data.filter_options(payer_class)
+        published = data.publication().get("published_at")
+        as_of = data.as_of_date()
+    except data.WarehouseUnavailable:
+        return [[] for _ in FILTERS], "No warehouse published"
+    stamp = published.strftime("%Y-%m-%d %H:%M UTC") if published else "–"
+    text = f"Data to {as_of:%d %b %Y} · published {stamp}" if as_of else f"published {stamp}"
+    return [options[group] for group in OPTION_GROUPS], text
+
+
 @callback(
     Output(URL, "search"),
     *[Output(component_id, "value") for _key, component_id, *_ in FILTERS],
+    *[Output(component_id, "options") for _key, component_id, *_ in FILTERS],
+    Output("shell-published", "children"),
     Input(URL, "search"),
     *[Input(component_id, "value") for _key, component_id, *_ in FILTERS],
 )
 def sync_filters_and_url(search: str | None, *values: str | None):
     """The URL is the truth: a link sets the filters; a changed filter rewrites the URL
-    (keeping the page's own parameters, such as a drill-down)."""
+    (keeping the page's own parameters, such as a drill-down). Options travel with the
+    values: a dropdown given a value before its options would show its placeholder."""
     keys = [key for key, *_ in FILTERS]
     params = parse_search(search)
+    unchanged = [no_update] * len(keys)
     if ctx.triggered_id in {component_id for _key, component_id, *_ in FILTERS}:
         params.update(dict(zip(keys, values, strict=True)))
         new_search = build_search(params)
         changed = new_search != (search or "")
-        return (new_search if changed else no_update, *[no_update] * len(keys))
-    return (no_update, *[params.get(key) for key in keys])
-
-
-@callback(
-    *[Output(component_id, "options") for _key, component_id, *_ in FILTERS],
-    Output("shell-published", "children"),
-    Input(URL, "pathname"),
-    Input("shell-filter-payer-class", "value"),
-)
-def load_filter_options(_pathname: str | None, payer_class: str | None):
-    try:
-        options = data.filter_options(payer_class)
-        publication = data.publication()
-        as_of = data.as_of_date()
-    except data.WarehouseUnavailable:
-        return (*[[] for _ in FILTERS], "No warehouse published")
-    published = publication.get("published_at")
-    stamp = published.strftime("%Y-%m-%d %H:%M UTC") if published else "–"
-    return (
-        *[options[group] for group in OPTION_GROUPS],
-        f"Data to {as_of:%d %b %Y} · published {stamp}" if as_of else f"published {stamp}",
-    )
+        options: list = unchanged
+        stamp: object = no_update
+        if ctx.triggered_id == "shell-filter-payer-class":  # the payer list follows the class
+            options, stamp = _options_and_stamp(params.get("payer_class"))
+        return (new_search if changed else no_update, *unchanged, *options, stamp)
+    options, stamp = _options_and_stamp(params.get("payer_class"))
+    return (no_update, *[params.get(key) for key in keys], *options, stamp)
 
 
 @callback(

@@ -136,6 +136,7 @@ def _crumbs(search: str | None, root_cause: str | None, carc: str | None) -> lis
 def update_crumbs(query: dict[str, str] | None, search: str | None):
     query = query or {}
     try:
+        data.resolved(Filters.from_query(query))  # is there a warehouse to read?
         return _crumbs(search, query.get("root_cause"), query.get("carc")), None
     except data.WarehouseUnavailable as error:
         return [], notice("No data to show yet", str(error), "warning")

@@ -136,17 +136,43 @@ def page(browser, request):
         lambda r: console.messages.append(f"http {r.status}: {r.url}") if r.status >= 400 else None,
     )
     tab.console = console  # type: ignore[attr-defined]
+    # callbacks in flight, so settle() knows when Dash has finished answering
+    tab.in_flight = 0  # type: ignore[attr-defined]
+
+    def started(request) -> None:
+        if "/_dash-update-component" in request.url:
+            tab.in_flight += 1  # type: ignore[attr-defined]
+
+    def ended(request) -> None:
+        if "/_dash-update-component" in request.url:
+            tab.in_flight -= 1  # type: ignore[attr-defined]
+
+    tab.on("request", started)
+    tab.on("requestfinished", ended)
+    tab.on("requestfailed", ended)
     yield tab
     context.close()
 
 
-def settle(tab, timeout_ms: int = 20000) -> None:
-    """Wait until Dash has no callback in flight and every graph has drawn."""
-    tab.wait_for_load_state("networkidle", timeout=timeout_ms)
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout_ms
-    )
-    tab.wait_for_load_state("networkidle", timeout=timeout_ms)
+def settle(tab, timeout_ms: int = 30000, quiet_ms: int = 400) -> None:
+    """Wait until Dash has answered: no callback request in flight for ``quiet_ms`` (a
+    callback's answer can start another, so one quiet moment is not enough), nothing
+    marked loading, and the page loaded."""
+    tab.wait_for_load_state("load", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        tab.wait_for_timeout(50)  # lets Playwright deliver request events
+        busy = getattr(tab, "in_flight", 0) > 0 or tab.evaluate(
+            "() => !!document.querySelector('[data-dash-is-loading=\"true\"]')"
+        )
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+    raise TimeoutError(f"Dash still busy after {timeout_ms} ms on {tab.url}")
 
 
 def screenshot(tab, name: str) -> Path:

@@ -172,8 +172,8 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
     claim_id = first_claim.inner_text().strip()
     first_claim.click()
     page.wait_for_url(re.compile(r"/claims/"))
+    page.locator("h1", has_text=claim_id).wait_for()
     settle(page)
-    assert claim_id in page.locator("h1").inner_text()
     assert page.locator("#claim-lines tbody tr").count() >= 1
     assert page.locator("#claim-submissions tbody tr").count() >= 1
     assert page.locator("[id^='claim-cas-'] tbody tr").count() >= 1
