@@ -159,6 +159,9 @@ def settle(tab, timeout_ms: int = 30000, quiet_ms: int = 400) -> None:
     callback's answer can start another, so one quiet moment is not enough), nothing
     marked loading, and the page loaded."""
     tab.wait_for_load_state("load", timeout=timeout_ms)
+    # the page itself rendered (every page has a heading): before that, Dash may not have
+    # sent its first callback yet, and a quiet network means nothing
+    tab.locator("#_pages_content h1").first.wait_for(timeout=timeout_ms)
     deadline = time.monotonic() + timeout_ms / 1000
     quiet_since = None
     while time.monotonic() < deadline:
@@ -171,6 +174,12 @@ def settle(tab, timeout_ms: int = 30000, quiet_ms: int = 400) -> None:
         elif quiet_since is None:
             quiet_since = time.monotonic()
         elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            # and every chart on the page has been drawn
+            tab.wait_for_function(
+                "() => Array.from(document.querySelectorAll('.dash-graph'))"
+                ".every(g => g.querySelector('.main-svg'))",
+                timeout=timeout_ms,
+            )
             return
     raise TimeoutError(f"Dash still busy after {timeout_ms} ms on {tab.url}")
 
