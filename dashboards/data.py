@@ -13,7 +13,9 @@ only sum money and count rows of the facts, so no page derives a KPI of its own.
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -93,6 +95,13 @@ class Warehouse:
             raise WarehouseUnavailable(f"{self.path} is not a published warehouse. {HOW_TO_LOAD}")
         return _Version(connection, identity)
 
+    def close(self) -> None:
+        """Close the open version (the next query opens the file again)."""
+        with self._lock:
+            if self._version is not None:
+                self._version.connection.close()
+                self._version = None
+
     def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
         cursor = self._current().connection.cursor()
         try:
@@ -111,14 +120,33 @@ class Warehouse:
 
 
 _shared: Warehouse | None = None
+# a warehouse chosen for the current thread or task (reading()), e.g. a report's data folder
+_chosen: ContextVar[Warehouse | None] = ContextVar("rcm_chosen_warehouse", default=None)
 
 
 def warehouse() -> Warehouse:
-    """The process's warehouse (the path is read from the environment on first use)."""
+    """The warehouse the query functions read: the one chosen with :func:`reading` in this
+    thread, else the process's (the path is read from the environment on first use)."""
+    chosen = _chosen.get()
+    if chosen is not None:
+        return chosen
     global _shared
     if _shared is None:
         _shared = Warehouse()
     return _shared
+
+
+@contextmanager
+def reading(source: "Warehouse | Path") -> Iterator[Warehouse]:
+    """Run this module's query functions against another serving file (a report of a data
+    folder other than ``RCM_DATA_DIR``) in the current thread only; the dashboards' own
+    warehouse is untouched."""
+    chosen = source if isinstance(source, Warehouse) else Warehouse(Path(source))
+    token = _chosen.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _chosen.reset(token)
 
 
 # ---------------------------------------------------------------- filters -> SQL
@@ -746,3 +774,78 @@ def lead_times(filters: Filters, dimension: str) -> pl.DataFrame:
             {clause} group by 1 order by 1""",
         params,
     )
+
+
+# ---------------------------------------------------------------- owner report
+
+
+def locations() -> list[tuple[str, str]]:
+    """(location_id, name) of every practice location, by name."""
+    return [
+        (lid, name or lid)
+        for lid, name in warehouse().rows(
+            "select location_id, location_name from marts.dim_location order by 2, 1"
+        )
+    ]
+
+
+def denial_causes(filters: Filters) -> pl.DataFrame:
+    """Denials (rows of fct_denials) and dollars at stake per root cause with its
+    avoidability (yes, partly, mostly_not; unknown when unclassified), largest first."""
+    clause, params = _denial_where(filters)
+    return warehouse().query(
+        f"""select d.root_cause, d.root_cause_label, d.avoidability, count(*) as denials,
+                   sum(d.amount_at_stake) as amount_at_stake
+            from marts.fct_denials as d {clause}
+            group by 1, 2, 3 order by amount_at_stake desc, d.root_cause""",
+        params,
+    )
+
+
+def denial_totals(filters: Filters) -> dict[str, object]:
+    """Denials and dollars at stake, and the avoidable part (fully or partly avoidable root
+    causes: fct_denials.is_avoidable, kpis.md) with its share of the dollars at stake."""
+    clause, params = _denial_where(filters)
+    return (
+        warehouse()
+        .query(
+            f"""select count(*) as denials,
+                   coalesce(sum(d.amount_at_stake), 0) as amount_at_stake,
+                   count(*) filter (where d.is_avoidable) as avoidable_denials,
+                   coalesce(sum(d.amount_at_stake) filter (where d.is_avoidable), 0)
+                       as avoidable_amount,
+                   sum(d.amount_at_stake) filter (where d.is_avoidable)
+                       / nullif(sum(d.amount_at_stake), 0) as avoidable_share
+            from marts.fct_denials as d {clause}""",
+            params,
+        )
+        .row(0, named=True)
+    )
+
+
+def activity_between(first: date, last: date, location_id: str | None = None) -> dict[str, object]:
+    """Money and denials dated from ``first`` to ``last`` (inclusive days), e.g. one week:
+    charges by service date (fct_claims), payer and patient payments by posting date
+    (fct_payments, as the charges and collections chart sums them) and denials by 835
+    payment date with their dollars at stake (fct_denials)."""
+    location = "and location_id = ?" if location_id else ""
+    extra = [location_id] if location_id else []
+    found = warehouse().query(
+        f"""select
+                (select count(*) from marts.fct_claims
+                 where service_date between ? and ? {location}) as claims,
+                (select coalesce(sum(charges), 0) from marts.fct_claims
+                 where service_date between ? and ? {location}) as charges,
+                (select coalesce(sum(amount), 0) from marts.fct_payments
+                 where payment_source = 'payer' and posted_date between ? and ? {location})
+                    as payer_payments,
+                (select coalesce(sum(amount), 0) from marts.fct_payments
+                 where payment_source = 'patient' and posted_date between ? and ? {location})
+                    as patient_payments,
+                (select count(*) from marts.fct_denials
+                 where denial_date between ? and ? {location}) as denials,
+                (select coalesce(sum(amount_at_stake), 0) from marts.fct_denials
+                 where denial_date between ? and ? {location}) as amount_at_stake""",
+        [first, last, *extra] * 6,
+    )
+    return found.row(0, named=True)
