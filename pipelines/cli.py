@@ -279,6 +279,139 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     return result.success and not failed and bool(published)
 
 
+@main.command("report")
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    help="Month to report [default: the last complete month of the published data].",
+)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    metavar="ID",
+    help="Only this location's report (repeatable), or 'all' for every location "
+    "[default: the practice, and the locations of RCM_REPORT_LOCATIONS].",
+)
+@click.option("--flash", is_flag=True, help="The weekly flash report instead of the monthly.")
+@click.option(
+    "--week",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="With --flash: a day of the week to report [default: the week of the data's as-of date].",
+)
+@click.option(
+    "--email",
+    is_flag=True,
+    help="Email the reports (RCM_SMTP_HOST, RCM_REPORT_SENDER, RCM_REPORT_RECIPIENTS, …).",
+)
+def report_cmd(
+    month: str | None,
+    locations: tuple[str, ...],
+    flash: bool,
+    week: object | None,
+    email: bool,
+) -> None:
+    """Owner PDF reports from the published warehouse, into $RCM_DATA_DIR/reports/."""
+    from pipelines.lib.report.run import week_of
+    from pipelines.lib.report.settings import ReportSettingsError, parse_month
+
+    if flash and month:
+        raise click.UsageError("--month is for the monthly report; with --flash, use --week")
+    if week is not None and not flash:
+        raise click.UsageError("--week is for the flash report: add --flash")
+    chosen: list[str] | str | None = None
+    if locations:
+        chosen = "all" if "all" in locations else list(locations)
+    day = date(week.year, week.month, week.day) if week is not None else None  # type: ignore[attr-defined]
+    try:
+        first = parse_month(month, "--month") if month else None
+    except ReportSettingsError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from None
+    ok = run_report(
+        data_dir(),
+        month=first,
+        locations=chosen,
+        flash_week=week_of(day) if day else None,
+        flash=flash,
+        email=email,
+    )
+    raise SystemExit(0 if ok else 1)
+
+
+def run_report(
+    root: Path,
+    month: date | None = None,
+    locations: list[str] | str | None = None,
+    flash: bool = False,
+    flash_week: tuple[date, date] | None = None,
+    email: bool = False,
+) -> bool:
+    """Write the owner reports and print their paths. ``locations`` None: the practice and
+    the locations of RCM_REPORT_LOCATIONS; else only those (or ``"all"``). The month
+    defaults to the last complete month of the data, the flash's week to the week of the
+    data's as-of date. Returns False (after saying why) when no report could be written."""
+    from pipelines.lib.report.charts import ChartError
+    from pipelines.lib.report.deliver import DeliveryError
+    from pipelines.lib.report.run import (
+        ReportError,
+        latest_as_of,
+        latest_complete_month,
+        week_of,
+        write_reports,
+    )
+    from pipelines.lib.report.settings import ReportSettings, ReportSettingsError, SmtpSettings
+
+    started = time.perf_counter()
+    try:
+        settings = ReportSettings.from_env()
+        smtp = SmtpSettings.from_env() if email else None
+        if flash:
+            if flash_week is None:
+                as_of = latest_as_of(root)
+                if as_of is None:
+                    raise ReportError("the published warehouse holds no data yet")
+                flash_week = week_of(as_of)
+            month = flash_week[0]
+        elif month is None:
+            month = latest_complete_month(root)
+            if month is None:
+                raise ReportError("the published warehouse holds no complete month yet")
+        if locations is None:
+            locations = "all" if settings.all_locations else list(settings.locations)
+            include_practice = True
+        else:
+            include_practice = False
+        with console.status("Writing the report (charts in Chromium, PDF)"):
+            files = write_reports(
+                root,
+                month,
+                kind="flash" if flash else "monthly",
+                week=flash_week,
+                locations=locations,
+                include_practice=include_practice,
+                settings=settings,
+                smtp=smtp,
+            )
+    except (ReportError, ReportSettingsError, ChartError, DeliveryError) as error:
+        console.print(f"[red]No report[/]: {error}")
+        return False
+    elapsed = time.perf_counter() - started
+    for f in files:
+        what = "Weekly flash" if f.kind == "flash" else "Owner report"
+        data_note = "" if f.has_data else ", [yellow]no data for that month[/]"
+        console.print(
+            f"{what}, {f.month:%B %Y}, {f.scope}: {f.pages} page{'s' * (f.pages != 1)}, "
+            f"{f.bytes / 1024:,.0f} KB{data_note}"
+        )
+    if smtp is not None:
+        console.print(f"Emailed to {', '.join(smtp.recipients)} through {smtp.host}")
+    console.print(f"Written in {elapsed:.1f} s:")
+    for f in files:
+        click.echo(str(f.path))
+    return True
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
@@ -306,7 +439,8 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
 )
 def demo_cmd(seed: int, serve: bool) -> None:
     """The main job: generate the demo practice, ingest it, build the warehouse with its
-    tests, publish the serving file, then serve the dashboards.
+    tests, publish the serving file, write the latest month's owner report, then serve
+    the dashboards.
 
     The demo starts from a clean slate: it clears the generated folders of $RCM_DATA_DIR
     (landing, archive, quarantine, truth, warehouse) so a re-run shows the same practice."""
@@ -314,7 +448,7 @@ def demo_cmd(seed: int, serve: bool) -> None:
     for sub in ("landing", "archive", "quarantine", "truth", "warehouse"):
         shutil.rmtree(root / sub, ignore_errors=True)
     run_generate(preset_config("demo", seed=seed), root / "landing", root / "truth")
-    ok = run_ingest_assets(root) and run_build_assets(root)
+    ok = run_ingest_assets(root) and run_build_assets(root) and run_report(root)
     if not ok:
         raise SystemExit(1)
     if serve:
