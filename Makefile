@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11 and git:
-#   make demo   the main job (generate the demo practice, ingest, build, publish, serve the dashboards)
-#   make test   the test suite (installs Debian chromium for the browser tests if missing)
+#   make demo   the main job (generate the demo practice, ingest, build, publish, write the
+#               latest month's owner report, serve the dashboards)
+#   make test   the test suite (installs Debian chromium and poppler-utils if missing)
 # Both install what they need: uv in .uv/, then the locked environment in .venv/.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -23,7 +24,8 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
-demo: $(VENV)/.synced
+# The demo ends with the owner PDF report, whose charts Chromium draws (kaleido).
+demo: $(VENV)/.synced $(CHROMIUM)
 	$(VENV)/bin/rcm demo
 
 # Browser tests drive Debian's chromium (Playwright cannot download a browser here);
@@ -35,7 +37,15 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
 	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
-test: $(VENV)/.synced $(CHROMIUM)
+# The report tests read the PDFs back with poppler's pdftotext, render their pages with
+# pdftoppm, and make the SMTP test's certificate with openssl.
+PDFTOPPM := /usr/bin/pdftoppm
+
+$(PDFTOPPM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils openssl \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils openssl)
+
+test: $(VENV)/.synced $(CHROMIUM) $(PDFTOPPM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

@@ -69,7 +69,7 @@ def main() -> None:
                     f"{f.bytes / 1024:,.0f}",
                     f"{f.seconds:.2f}",
                 )
-        console = Console()
+        console = Console(width=120)
         console.print(table)
         console.print(
             f"{len(files)} reports per run; a run (Chromium's start included) took "
