@@ -277,9 +277,9 @@ def _denials(report: Report, renderer: charts.ChartRenderer, chart: bool) -> lis
                 f"{len(rest)} other root cause{'s' * (len(rest) != 1)}",
                 "",
                 count(sum(c.denials for c in rest)),
-                money(sum((c.amount_at_stake for c in rest), start=type(d.amount_at_stake)(0))),
+                money(sum((c.amount_at_stake for c in rest), start=Decimal("0.00"))),
                 count(sum(c.previous_denials for c in rest)),
-                money(sum((c.previous_amount for c in rest), start=type(d.amount_at_stake)(0))),
+                money(sum((c.previous_amount for c in rest), start=Decimal("0.00"))),
             ]
         )
     rows.append(
