@@ -21,6 +21,7 @@ from dagster import (
 from pipelines.definitions import defs
 from pipelines.defs.checks import INGEST_CHECKS
 from pipelines.defs.ingest import INGEST_ASSETS
+from pipelines.defs.reports import PRACTICE_TZ
 from pipelines.defs.resources import Progress, WarehouseResource
 from pipelines.defs.schedules import daily_ingest
 from pipelines.defs.sensors import landing_sensor
@@ -86,6 +87,8 @@ def test_daily_schedule_targets_all_ingest_assets():
     ctx = build_schedule_context(scheduled_execution_time=datetime(2026, 3, 2, 5, 0))
     result = daily_ingest.evaluate_tick(ctx)
     assert result.run_requests and daily_ingest.cron_schedule == "0 5 * * *"
+    # the practice's time zone, the one the report schedules use (RCM_PRACTICE_TZ)
+    assert daily_ingest.execution_timezone == PRACTICE_TZ
 
 
 def test_ingest_assets_materialise_in_process_with_checks(tmp_path, small_practice):
