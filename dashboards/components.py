@@ -118,3 +118,21 @@ def notice_callback(notice_id: str, store_id: str, build: Callable[[Filters], ob
             return build(data.resolved(Filters.from_query(query or {})))
         except data.WarehouseUnavailable as error:
             return notice("No data to show yet", str(error), "warning")
+
+
+def claim_link_callback(grid_id: str) -> None:
+    """A click on a grid's claim cell opens that claim's page, keeping the filters."""
+    from dash import State, no_update
+
+    from dashboards.app import URL
+
+    @callback(
+        Output(URL, "href", allow_duplicate=True),
+        Input(grid_id, "cellClicked"),
+        State(URL, "search"),
+        prevent_initial_call=True,
+    )
+    def open_claim(cell, search: str | None):
+        if not cell or cell.get("colId") != "claim_id" or not cell.get("value"):
+            return no_update
+        return page_link(f"/claims/{cell['value']}", search)

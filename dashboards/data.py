@@ -322,6 +322,19 @@ def kpi_by_segment(
     )
 
 
+# the headline KPIs, in the order of the Overview cards and the owner report
+HEADLINE_KPIS = (
+    "net_collection_rate",
+    "gross_collection_rate",
+    "days_in_ar",
+    "ar_over_90_pct",
+    "initial_denial_rate",
+    "clean_claim_rate",
+    "first_pass_resolution_rate",
+    "no_show_rate",
+)
+
+
 def kpi_targets() -> dict[str, dict[str, object]]:
     df = warehouse().query("select * from terminology.terminology__kpi_targets")
     return {row["kpi"]: row for row in df.iter_rows(named=True)}

@@ -28,6 +28,22 @@ BAD = "#D55E00"
 SEQUENTIAL = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
+# one colour per visit family, on the Visit mix page and in the owner report
+FAMILY_COLOURS = dict(
+    zip(
+        [
+            "Preventive",
+            "Problem visit (E/M)",
+            "Medicare wellness",
+            "Chronic care",
+            "Transitional care",
+            "Other",
+        ],
+        PALETTE,
+        strict=False,
+    )
+)
+
 TEMPLATE_NAME = "rcm"
 
 

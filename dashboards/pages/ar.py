@@ -5,17 +5,16 @@ oldest open claims."""
 import dash
 import dash_ag_grid as dag
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, callback, dcc, html
 
 from dashboards import data, figures
-from dashboards.app import URL
 from dashboards.components import (
+    claim_link_callback,
     figure_callback,
     graph,
     notice,
     notice_callback,
     page_header,
-    page_link,
 )
 from dashboards.filters import Filters, kpi_segment
 from dashboards.theme import money
@@ -144,13 +143,4 @@ def update_oldest(query: dict[str, str] | None):
     ).to_dicts()
 
 
-@callback(
-    Output(URL, "href", allow_duplicate=True),
-    Input("ar-oldest", "cellClicked"),
-    State(URL, "search"),
-    prevent_initial_call=True,
-)
-def open_claim(cell, search: str | None):
-    if not cell or cell.get("colId") != "claim_id" or not cell.get("value"):
-        return no_update
-    return page_link(f"/claims/{cell['value']}", search)
+claim_link_callback("ar-oldest")

@@ -11,7 +11,14 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboards import data, figures
 from dashboards.app import URL
-from dashboards.components import figure_callback, graph, notice, page_header, page_link
+from dashboards.components import (
+    claim_link_callback,
+    figure_callback,
+    graph,
+    notice,
+    page_header,
+    page_link,
+)
 from dashboards.filters import Filters, build_search, parse_search
 from dashboards.theme import PALETTE, count, money
 
@@ -287,16 +294,7 @@ def drill_down(dollars, counts, reasons, search: str | None):
     return build_search(params)
 
 
-@callback(
-    Output(URL, "href", allow_duplicate=True),
-    Input("denials-grid", "cellClicked"),
-    State(URL, "search"),
-    prevent_initial_call=True,
-)
-def open_claim(cell, search: str | None):
-    if not cell or cell.get("colId") != "claim_id" or not cell.get("value"):
-        return no_update
-    return page_link(f"/claims/{cell['value']}", search)
+claim_link_callback("denials-grid")
 
 
 @callback(

@@ -18,17 +18,7 @@ from dashboards.components import (
 from dashboards.filters import Filters, kpi_segment
 from dashboards.theme import format_value, month_label
 
-# the headline KPIs, in the order of the cards (fct_kpis_monthly columns)
-HEADLINE = [
-    "net_collection_rate",
-    "gross_collection_rate",
-    "days_in_ar",
-    "ar_over_90_pct",
-    "initial_denial_rate",
-    "clean_claim_rate",
-    "first_pass_resolution_rate",
-    "no_show_rate",
-]
+HEADLINE = data.HEADLINE_KPIS
 # what a reader must know to read a card right
 NOTES = {
     "net_collection_rate": "services of that month: recent months are still being paid",

@@ -9,7 +9,7 @@ from dash import dcc, html
 from dashboards import data, figures
 from dashboards.components import figure_callback, graph, notice_callback, page_header
 from dashboards.filters import Filters, kpi_segment
-from dashboards.theme import PALETTE
+from dashboards.theme import FAMILY_COLOURS
 
 SHARES = {
     "preventive_visit_share": "Preventive",
@@ -17,21 +17,6 @@ SHARES = {
     "problem_visit_share": "Problem visit (E/M)",
     "chronic_care_visit_share": "Chronic care",
 }
-# one colour per visit family on every chart of the page
-FAMILY_COLOURS = dict(
-    zip(
-        [
-            "Preventive",
-            "Problem visit (E/M)",
-            "Medicare wellness",
-            "Chronic care",
-            "Transitional care",
-            "Other",
-        ],
-        PALETTE,
-        strict=False,
-    )
-)
 CODING = {
     "em_level_4_5_share": "E/M level 4–5",
     "modifier_25_share": "Modifier 25",

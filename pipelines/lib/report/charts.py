@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures
-from dashboards.theme import GRID, MUTED, PALETTE
+from dashboards.theme import FAMILY_COLOURS, GRID, MUTED, PALETTE
 from pipelines.lib.report.model import Report
 
 # drawn at this size in CSS pixels and placed at the page's text width (about 7.3 in),
@@ -36,23 +36,6 @@ AVOIDABILITY = {
     "mostly_not": ("mostly not avoidable", PALETTE[0]),
     "unknown": ("unclassified", MUTED),
 }
-
-
-# one colour per visit family, as on the Visit mix page
-FAMILY_COLOURS = dict(
-    zip(
-        [
-            "Preventive",
-            "Problem visit (E/M)",
-            "Medicare wellness",
-            "Chronic care",
-            "Transitional care",
-            "Other",
-        ],
-        PALETTE,
-        strict=False,
-    )
-)
 
 
 class _DropPartialReads(logging.Filter):

@@ -30,17 +30,7 @@ from pipelines.lib.report.model import (
     WeekActivity,
 )
 
-# the Overview page's headline KPIs, in its order (fct_kpis_monthly columns)
-HEADLINE = (
-    "net_collection_rate",
-    "gross_collection_rate",
-    "days_in_ar",
-    "ar_over_90_pct",
-    "initial_denial_rate",
-    "clean_claim_rate",
-    "first_pass_resolution_rate",
-    "no_show_rate",
-)
+HEADLINE = data.HEADLINE_KPIS  # the Overview page's, in its order
 NOTES = {
     "net_collection_rate": "services of the month, paid to date",
     "days_in_ar": "A/R ÷ average daily charges, last 90 days",
