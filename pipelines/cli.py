@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipelines.lib.generator.canary import split_canary_name
 from pipelines.lib.generator.config import PRESETS, GeneratorConfig, preset_config
 from pipelines.lib.generator.practice import STEPS, generate
 
@@ -62,6 +63,12 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Truth ledger folder [default: $RCM_DATA_DIR/truth].",
 )
+@click.option(
+    "--canary-name",
+    metavar="'FIRST LAST'",
+    help="Give one patient (with visits, claims, remittances and payments) this name, to "
+    "look for in logs and outputs (tests/security/test_phi_canary.py).",
+)
 def generate_cmd(
     preset: str,
     providers: int | None,
@@ -71,12 +78,19 @@ def generate_cmd(
     seed: int | None,
     out: Path | None,
     truth: Path | None,
+    canary_name: str | None,
 ) -> None:
     """Generate a synthetic family practice: 837P, 835 and CSV extracts plus a truth ledger."""
     first = date(start.year, start.month, 1) if start is not None else None  # type: ignore[attr-defined]
+    if canary_name is not None:
+        try:
+            split_canary_name(canary_name)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--canary-name") from None
     cfg = preset_config(
-        preset, providers=providers, locations=locations, months=months, start=first, seed=seed
-    )
+        preset, providers=providers, locations=locations, months=months, start=first, seed=seed,
+        canary_name=canary_name,
+    )  # fmt: skip
     run_generate(cfg, out or data_dir() / "landing", truth or data_dir() / "truth")
 
 
@@ -206,20 +220,24 @@ def run_build_assets(root: Path, verbose: bool = False) -> bool:
     import contextlib
     import io
 
-    import duckdb
     from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
     from pipelines.defs.dbt import DBT_ASSETS, DBT_RESOURCES, warehouse_file
     from pipelines.defs.publish import PUBLISH_ASSETS, SERVING_KEY, SERVING_STEP, serving_file
     from pipelines.defs.resources import WarehouseResource
+    from pipelines.lib import warehouse_files
     from pipelines.lib.ingest.loader import RAW_TABLES
 
     warehouse = warehouse_file(root)
     if not warehouse.exists():
         console.print(f"[red]No warehouse at {warehouse}[/]: run `rcm ingest` first.")
         return False
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}  # fmt: skip
+    try:
+        with warehouse_files.connect(warehouse, read_only=True) as con:
+            present = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}  # fmt: skip
+    except warehouse_files.WarehouseFileError as error:
+        console.print(str(error), style="red", markup=False)
+        return False
     missing = sorted(
         {"file_registry", *(t for kind in RAW_TABLES.values() for t in kind)} - present
     )

@@ -52,6 +52,10 @@ class GeneratorConfig:
     start: date = date(2024, 1, 1)
     seed: int = 42
     realism: Realism = field(default_factory=Realism)
+    # A "First Last" name given to one patient who has visits, claims, remittances and
+    # payments, in every landing file that carries names: a canary that a PHI test looks
+    # for in logs, errors and outputs. None (the default) changes nothing.
+    canary_name: str | None = None
 
     @property
     def end(self) -> date:

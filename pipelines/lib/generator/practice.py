@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.lib.generator.adjudication import Lifecycle, simulate_lifecycle
+from pipelines.lib.generator.canary import plant_canary
 from pipelines.lib.generator.coding import Coding, build_encounters, code_encounters
 from pipelines.lib.generator.config import GeneratorConfig
 from pipelines.lib.generator.extracts import write_patient_payments, write_scheduling
@@ -94,6 +95,8 @@ def simulate(cfg: GeneratorConfig, step: Step = lambda _: None) -> SimulatedPrac
     lc = simulate_lifecycle(cfg, pop, coding, rng)
     step("patient payments")
     pp = build_patient_payments(cfg, coding, lc, rng)
+    if cfg.canary_name is not None:  # after every draw, so the rest is as without it
+        pop, lc = plant_canary(cfg.canary_name, pop, lc, pp)
     step("truth ledger")
     ledger = build_ledger(cfg, coding, lc, appts, pp)
     return SimulatedPractice(cfg, pop, appts, coding, lc, pp, ledger)
