@@ -10,16 +10,18 @@ line 1) and the column. Money is parsed from its text to DECIMAL(18,2), never vi
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.lib.errors import InputError
+from pipelines.lib.errors import InputError, value_shape
 
 MONEY = pl.Decimal(18, 2)
 _MONEY_TEXT = re.compile(r"^-?\d{1,16}(\.\d{1,2})?$")
+_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,28 @@ def read_extract(path: Path, kind: str, *, name: str | None = None) -> pl.DataFr
         parts = []
         if missing:
             parts.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        # Header cells are echoed only when the first line is a header with a stray
+        # column: when it is mostly wrong it may be a data row (a patient's name).
+        header_like = len(missing) < len(schema.names) / 2
+        named = [c for c in unknown if _COLUMN_NAME.fullmatch(c)] if header_like else []
+        if named:
+            parts.append(f"unknown column(s) {', '.join(named)}")
+        if len(unknown) > len(named):
+            parts.append(
+                f"{len(unknown) - len(named)} other unknown header cell(s)"
+                if header_like
+                else f"{len(unknown)} cell(s) of the first line are not column names "
+                "(is the header missing?)"
+            )
         raise InputError("; ".join(parts), file=label, rule=f"{kind} CSV columns", line=1)
     try:
         df = pl.read_csv(raw, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
+    except pl.exceptions.PolarsError:
+        # Polars' message quotes the offending text (it may be a patient's row): say
+        # where and what instead, from our own pass over the records.
+        line, what = _malformed_record(text, len(header))
         raise InputError(
-            f"not a well-formed CSV: {str(exc).splitlines()[0]}", file=label, rule="CSV syntax"
+            f"not a well-formed CSV: {what}", file=label, rule="CSV syntax", line=line
         ) from None
     df = df.with_row_index("line_number", offset=2)
     typed = df.select(
@@ -188,6 +204,21 @@ def read_extract(path: Path, kind: str, *, name: str | None = None) -> pl.DataFr
     return typed
 
 
+def _malformed_record(text: str, fields: int) -> tuple[int | None, str]:
+    """The first record that a CSV reader cannot take: its line and what is wrong with it
+    (never its text)."""
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    start = 1  # the line the record being read starts on
+    try:
+        for record in reader:
+            if record and len(record) != fields:
+                return start, f"{len(record)} fields where the header has {fields}"
+            start = reader.line_num + 1
+    except csv.Error:
+        return start, "a quote is not closed or is followed by text"
+    return None, "the CSV reader could not split it into records"
+
+
 def _fail(
     label: str,
     kind: str,
@@ -200,7 +231,9 @@ def _fail(
     first = int(bad.arg_true()[0])
     line = int(df["line_number"][first])
     column = df.columns.index(col.name)  # line_number is column 0, so this is 1-based in the file
-    value = f" ({given[first]!r})" if given is not None else ""
+    # The value's shape, never the value: a bad date may be a birth date, and a row with
+    # a stray comma shifts a name into any column.
+    value = f" (shaped {value_shape(given[first])!r})" if given is not None else ""
     count = int(bad.sum())
     more = f"; {count - 1} more row(s) like it" if count > 1 else ""
     raise InputError(

@@ -7,11 +7,43 @@ turns it into the quarantine sidecar and the registry's ``reason``.
 
 Subclasses only say which stage found the problem; callers that just want "is this file
 bad?" catch ``InputError``.
+
+No PHI in errors: a message goes to logs, Dagster's event log, the registry and the
+quarantine sidecar, so it never quotes a value from the file that could name a person
+(a name, birth date, address, member or account id). It quotes only code values (segment
+ids, qualifiers, code-list values, control numbers) and amounts; any other offending value
+is described by its :func:`value_shape` ("9999-99-99", "AAAAA"), and a segment by its id
+and the shape of its elements (:func:`segment_shape`). The file itself, in quarantine, is
+where a person with access to PHI reads the values.
 """
 
 from __future__ import annotations
 
+import re
+
 _MAX_SEGMENT_TEXT = 120
+_MAX_SHAPE = 24
+_LETTERS = re.compile(r"[^\W\d_]")
+_DIGITS = re.compile(r"\d")
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+def value_shape(value: object) -> str:
+    """The shape of a value, never the value: each letter ``A``, each digit ``9``, other
+    characters kept (so "12.345" → "99.999", "1990/07/04" → "9999/99/99", a name →
+    "AAAAA"); at most 24 characters, then "...". Enough to see what format is wrong."""
+    text = _DIGITS.sub("9", _LETTERS.sub("A", str(value)))
+    return text if len(text) <= _MAX_SHAPE else text[: _MAX_SHAPE - 3] + "..."
+
+
+def segment_shape(text: str, element_separator: str) -> str:
+    """An X12 segment with its id kept and every element replaced by its shape
+    (``NM1*AA*9*AAAAAA*AAAAA``): where elements are empty and what format they have,
+    without the values."""
+    sid, *elements = text.split(element_separator)
+    if not _SEGMENT_ID.fullmatch(sid):
+        sid = value_shape(sid)
+    return element_separator.join([sid, *(value_shape(e) for e in elements)])
 
 
 class InputError(Exception):
@@ -19,10 +51,12 @@ class InputError(Exception):
 
     Attributes:
         file: file name as the caller knows it (e.g. ``remits/x.835``).
-        reason: what is wrong, in words, with the offending values.
+        reason: what is wrong, in words; quotes codes and amounts, never a value that could
+            name a person (see the module docstring).
         rule: the rule that was broken (e.g. ``835 claim balancing``).
         segment_index: 1-based number of the X12 segment in the file (ISA is 1), if known.
-        segment_text: the text of that segment (elements joined by the element separator).
+        segment_text: the shape of that segment (:func:`segment_shape`): its id and, per
+            element, the shape of the value, never the value.
         line, column: 1-based position for line-oriented files (CSV), if known.
     """
 
@@ -47,16 +81,20 @@ class InputError(Exception):
         super().__init__(str(self))
 
     @property
+    def segment_id(self) -> str | None:
+        """The id of the segment at fault (``CLP``), from :attr:`segment_text`."""
+        if not self.segment_text:
+            return None
+        head = re.split(r"[^A-Za-z0-9]", self.segment_text, maxsplit=1)[0]
+        return head if _SEGMENT_ID.fullmatch(head) else None
+
+    @property
     def position(self) -> str:
-        """Where in the file, in words ("segment 57 'CLP*...'", "line 3, column 7")."""
+        """Where in the file, in words ("segment 57 (CLP)", "line 3, column 7")."""
         parts: list[str] = []
         if self.segment_index is not None:
-            text = self.segment_text
-            if text is not None and len(text) > _MAX_SEGMENT_TEXT:
-                text = text[: _MAX_SEGMENT_TEXT - 3] + "..."
-            parts.append(
-                f"segment {self.segment_index}" + (f" {text!r}" if text is not None else "")
-            )
+            sid = self.segment_id
+            parts.append(f"segment {self.segment_index}" + (f" ({sid})" if sid else ""))
         if self.line is not None:
             parts.append(f"line {self.line}" + (f", column {self.column}" if self.column else ""))
         return ", ".join(parts)
@@ -66,7 +104,7 @@ class InputError(Exception):
         return {
             "file": self.file,
             "segment_index": self.segment_index,
-            "segment_text": self.segment_text,
+            "segment_text": _shortened(self.segment_text),
             "line": self.line,
             "column": self.column,
             "rule": self.rule,
@@ -81,6 +119,12 @@ class InputError(Exception):
 
     def __reduce__(self):  # keep the keyword-only fields when pickled (multiprocessing)
         return (_rebuild, (type(self), self.as_dict()))
+
+
+def _shortened(text: str | None) -> str | None:
+    if text is not None and len(text) > _MAX_SEGMENT_TEXT:
+        return text[: _MAX_SEGMENT_TEXT - 3] + "..."
+    return text
 
 
 def _rebuild(cls: type[InputError], fields: dict[str, object]) -> InputError:

@@ -107,7 +107,8 @@ def archive(file: LandingFile, data_dir: Path) -> Path:
 
 def quarantine(file: LandingFile, data_dir: Path, why: dict[str, object]) -> Path:
     """Move a rejected or duplicate file to ``quarantine/<folder>/`` with a JSON sidecar
-    ``<name>.reason.json`` (file, segment or line, segment text, rule, reason)."""
+    ``<name>.reason.json`` (file, segment or line, the segment's shape, rule, reason;
+    never a value of the file: InputError)."""
     target_dir = data_dir / "quarantine" / file.folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(target_dir, file.path.name)

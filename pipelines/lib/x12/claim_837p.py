@@ -28,7 +28,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.lib.errors import BalancingError, SegmentError, UnsupportedTransactionError
+from pipelines.lib.errors import (
+    BalancingError,
+    SegmentError,
+    UnsupportedTransactionError,
+    value_shape,
+)
 from pipelines.lib.x12.tokenizer import (
     Field,
     X12Document,
@@ -449,7 +454,8 @@ def _claims(doc: X12Document, loops: _Loops, hl: pl.DataFrame) -> pl.DataFrame:
             raise doc.error(
                 SegmentError,
                 row[rule_segment] or row["segment_index"],
-                f"claim {row['patient_control_number']!r} has no {what}",
+                # The CLM's place, not its CLM01: a patient account number is PHI.
+                f"the claim at segment {row['segment_index']} (CLM) has no {what}",
                 "837P required loop",
             )
     # BHT04: the day the batch was created, i.e. when the practice submitted the claims
@@ -753,8 +759,8 @@ def _service_lines(doc: X12Document, loops: _Loops, diagnoses: pl.DataFrame) -> 
         raise doc.error(
             SegmentError,
             row["dtp_segment_index"],
-            f"DTP*472 {row['date_format']!r} {row['date_value']!r} is not D8 CCYYMMDD or "
-            "RD8 CCYYMMDD-CCYYMMDD",
+            f"DTP*472 {row['date_format']!r} (date shaped {value_shape(row['date_value'])!r}) "
+            "is not D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD",
             "X12 DT date",
         )
     lines = convert(

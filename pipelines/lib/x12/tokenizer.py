@@ -42,6 +42,8 @@ from pipelines.lib.errors import (
     InputError,
     SegmentError,
     X12SyntaxError,
+    segment_shape,
+    value_shape,
 )
 
 T = TypeVar("T")
@@ -231,8 +233,14 @@ class X12Document:
         reason: str,
         rule: str,
     ) -> InputError:
-        """An error of class ``cls`` located at ``segment_index`` of this file."""
-        text = self.segment_text(segment_index) if segment_index is not None else None
+        """An error of class ``cls`` located at ``segment_index`` of this file. The error
+        carries the segment's shape (its id, and each element as ``A``/``9``), never its
+        text: a segment can hold a patient's name or member id."""
+        text = (
+            segment_shape(self.segment_text(segment_index), self.delimiters.element)
+            if segment_index is not None
+            else None
+        )
         return cls(
             reason,
             file=self.file_name,
@@ -366,10 +374,10 @@ def _find_isa(data: bytes, file_name: str) -> int:
             "cannot be traced or de-duplicated",
             "X12 interchange (ISA)",
         )
-    shown = head[:20].decode("latin-1")
+    shown = value_shape(head[:20].decode("latin-1"))
     raise _syntax(
         file_name,
-        f"not an X12 file: it starts with {shown!r}, not an ISA segment",
+        f"not an X12 file: it starts with text shaped {shown!r}, not an ISA segment",
         "X12 interchange (ISA)",
     )
 
@@ -500,9 +508,11 @@ def _split(body: bytes, start: int, delims: Delimiters, file_name: str) -> _Spli
     last_term = _last_terminator(found, term)
     if body[last_term + 1 :].strip(_WS):
         tail = body[last_term + 1 :].strip(_WS)[:60].decode("utf-8", "replace")
+        shown = segment_shape(tail, delims.element)
         raise _syntax(
             file_name,
-            f"file ends inside a segment: {tail!r} has no segment terminator (truncated file)",
+            f"file ends inside a segment: the last segment (shaped {shown!r}) has no segment "
+            "terminator (truncated file)",
         )
     n_elements = int(term_rank[-1]) + 1
     n_segments = len(term_rank)
@@ -707,7 +717,10 @@ def _first_bad_segment_id(doc: X12Document) -> InputError | None:
     elif sid == "":
         reason = "segment has no segment id (it starts with the element separator)"
     else:
-        reason = f"bad segment id {sid[:20]!r}: expected 2-3 upper-case letters or digits"
+        reason = (
+            f"bad segment id (shaped {value_shape(sid)!r}): expected 2-3 upper-case letters "
+            "or digits"
+        )
     return doc.error(X12SyntaxError, idx, reason, "X12 segment syntax")
 
 
@@ -1116,7 +1129,9 @@ def convert(
                 SegmentError, idx, f"{f.label}{where} is required but empty", "X12 required element"
             )
         reason, rule = _KIND_RULES[f.kind]
-        raise doc.error(SegmentError, idx, f"{f.label}{where} {value!r} {reason}", rule)
+        # The value's shape, not the value: a bad date may be a birth date.
+        shape = value_shape(value)
+        raise doc.error(SegmentError, idx, f"{f.label}{where} (shaped {shape!r}) {reason}", rule)
     return work.drop(typed.keys()).rename({v: k for k, v in typed.items()}).select(frame.columns)
 
 

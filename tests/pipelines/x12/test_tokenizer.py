@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.lib.errors import EnvelopeError, InputError, X12SyntaxError
+from pipelines.lib.errors import (
+    EnvelopeError,
+    InputError,
+    X12SyntaxError,
+    segment_shape,
+    value_shape,
+)
 from pipelines.lib.x12.tokenizer import Field, convert, read_x12, tokenize
 
 
@@ -344,7 +350,7 @@ def test_bare_fragment_without_isa_is_rejected_with_the_reason(start):
 def test_truncated_inside_a_segment():
     err = raises(BASIC[: BASIC.index("SE*4") + 3], X12SyntaxError)
     assert "file ends inside a segment" in err.reason
-    assert "'SE*'" in err.reason
+    assert "(shaped 'SE*')" in err.reason
 
 
 def test_truncated_after_a_segment_misses_the_trailer():
@@ -365,10 +371,10 @@ def test_isa_with_a_letter_where_the_terminator_should_be():
 def test_wrong_se_segment_count_names_the_segment_and_the_count():
     err = raises(BASIC.replace("SE*4*", "SE*5*"), EnvelopeError)
     assert err.segment_index == 6
-    assert err.segment_text == "SE*5*0001"
+    assert err.segment_text == "SE*9*9999"  # the segment's shape, never its text
     assert err.rule == "X12 SE01 segment count"
     assert str(err) == (
-        "remits/x.835: segment 6 'SE*5*0001': SE01 says '5' segments but the transaction "
+        "remits/x.835: segment 6 (SE): SE01 says '5' segments but the transaction "
         "set has 4 (ST to SE) (rule: X12 SE01 segment count)"
     )
 
@@ -386,7 +392,8 @@ def test_wrong_se_segment_count_names_the_segment_and_the_count():
 def test_mismatched_control_numbers_and_counts(old, new, rule):
     err = raises(BASIC.replace(old, new), EnvelopeError)
     assert err.rule == rule
-    assert err.segment_text == new
+    assert err.segment_id == new.split("*")[0]
+    assert err.segment_text == segment_shape(new, "*")
 
 
 def test_segments_out_of_envelope_order():
@@ -400,15 +407,15 @@ def test_segments_out_of_envelope_order():
 
 def test_data_segment_outside_a_transaction_set():
     err = raises(BASIC.replace("GE*1*101~", "REF*ZZ*STRAY~\nGE*1*101~"), EnvelopeError)
-    assert err.segment_text == "REF*ZZ*STRAY"
+    assert err.segment_text == "REF*AA*AAAAA"
     assert "outside a transaction set" in err.reason
 
 
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
-        ("Nd4*A", "bad segment id 'Nd4'"),
-        ("NM31*A", "bad segment id 'NM31'"),
+        ("Nd4*A", "bad segment id (shaped 'AA9')"),
+        ("NM31*A", "bad segment id (shaped 'AA99')"),
         ("*A", "no segment id"),
     ],
 )
@@ -442,13 +449,15 @@ def test_convert_reports_the_first_bad_value_by_segment():
     assert typed.schema["date"] == pl.Date
 
     bad = frame.with_columns(amount=pl.lit("12.345"))
-    with pytest.raises(InputError, match=r"BPR02 '12\.345' is not a valid amount"):
+    with pytest.raises(InputError, match=r"BPR02 \(shaped '99\.999'\) is not a valid amount"):
         convert(doc, bad, [Field("amount", "BPR02", "money")])
     bad = frame.with_columns(amount=pl.lit("12345678901234567.00"))
     with pytest.raises(InputError, match="is not a valid amount"):
         convert(doc, bad, [Field("amount", "BPR02", "money")])
     bad = frame.with_columns(date=pl.lit("20241301"))
-    with pytest.raises(InputError, match=r"BPR16 '20241301' is not a valid date \(CCYYMMDD\)"):
+    with pytest.raises(
+        InputError, match=r"BPR16 \(shaped '99999999'\) is not a valid date \(CCYYMMDD\)"
+    ):
         convert(doc, bad, [Field("date", "BPR16", "date")])
     bad = frame.with_columns(flag=pl.lit(None, dtype=pl.String))
     with pytest.raises(InputError, match="BPR03 is required but empty"):
@@ -471,10 +480,30 @@ def test_input_error_for_csv_positions_and_pickling():
     assert again.as_dict() == err.as_dict()
 
 
-def test_long_segment_text_is_shortened_in_the_message():
-    err = EnvelopeError("x", file="f", rule="r", segment_index=1, segment_text="A" * 500)
-    assert len(str(err)) < 200
-    assert err.segment_text == "A" * 500
+def test_long_segment_text_is_shortened_in_the_sidecar_and_kept_out_of_the_message():
+    err = EnvelopeError("x", file="f", rule="r", segment_index=1, segment_text="NM1*" + "A" * 500)
+    assert str(err) == "f: segment 1 (NM1): x (rule: r)"
+    assert len(err.as_dict()["segment_text"]) == 120
+
+
+def test_no_value_of_a_segment_reaches_the_error():
+    """A segment with a patient's name and member id: the error says where and which
+    segment, and the segment's shape, never the values."""
+    text = BASIC.replace("REF*EV*A:B", "NM1*QC*1*Quaxley*Zebulon****MI*XJK123456789")
+    tokenize(text.encode())  # the segment itself is fine
+    err = raises(text.replace("NM1*QC", "Quaxley*QC"), X12SyntaxError)
+    assert err.segment_index == 5
+    for said in (str(err), repr(err.as_dict())):
+        assert "Quaxley" not in said and "Zebulon" not in said and "123456789" not in said
+    assert err.segment_text == "AAAAAAA*AA*9*AAAAAAA*AAAAAAA****AA*AAA999999999"
+
+
+@pytest.mark.parametrize(
+    ("value", "shape"),
+    [("12.345", "99.999"), ("1990/07/04", "9999/99/99"), ("Zébulon O'Neil", "AAAAAAA A'AAAA")],
+)
+def test_value_shape_keeps_the_format_not_the_value(value, shape):
+    assert value_shape(value) == shape
 
 
 def test_unaligned_reads_near_the_end_of_the_buffer_pad_with_zeros():
