@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from dashboards.filters import Filters, KpiSegment
+from pipelines.lib import warehouse_files
 from pipelines.lib.publish import serving_file
 
 HOW_TO_LOAD = (
@@ -76,14 +77,17 @@ class Warehouse:
     def _open(self, identity: tuple[int, int, int]) -> _Version:
         # no Python replacement scans: a missing table must be an error, not a local variable
         connection = duckdb.connect(":memory:", config={"python_enable_replacements": False})
-        literal = str(self.path).replace("'", "''")
         try:
-            connection.execute(f"ATTACH '{literal}' AS serving (READ_ONLY)")
+            # with the key of RCM_ENCRYPTION_KEY when the warehouse is encrypted
+            warehouse_files.attach(connection, self.path, "serving", read_only=True)
             tables = connection.execute(
                 "select count(*) from information_schema.tables "
                 "where table_catalog = 'serving' and table_schema = 'meta' "
                 "and table_name = 'publication'"
             ).fetchall()[0][0]
+        except warehouse_files.WarehouseFileError as error:
+            connection.close()  # the key is missing or wrong: say so (never the key)
+            raise WarehouseUnavailable(f"The warehouse cannot be opened: {error}") from None
         except duckdb.Error as error:
             connection.close()
             raise WarehouseUnavailable(

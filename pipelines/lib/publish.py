@@ -32,6 +32,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import warehouse_files
+
 SERVING_FORMAT = "1"
 """Version of the serving file's own layout (the ``meta`` schema). Readers can refuse a
 format they do not know; bump it when ``meta.publication`` changes shape."""
@@ -144,11 +146,17 @@ def publish_serving(
 def _write_serving_file(
     tmp: Path, build_db: Path, schemas: list[str], schema_version: str
 ) -> tuple[list[PublishedTable], str, datetime]:
-    """Write the whole serving file at ``tmp`` and close it (checkpointed, no WAL)."""
-    con = duckdb.connect(str(tmp))
+    """Write the whole serving file at ``tmp`` and close it (checkpointed, no WAL). Both
+    files are encrypted when RCM_ENCRYPTION_KEY is set (warehouse_files)."""
+    try:
+        con = warehouse_files.connect(tmp, alias="serving")
+    except warehouse_files.WarehouseFileError as error:
+        raise PublishError(str(error)) from None
     try:
         try:
-            con.execute(f"attach '{_sql_str(str(build_db))}' as {_BUILD_ALIAS} (read_only)")
+            warehouse_files.attach(con, build_db, _BUILD_ALIAS, read_only=True)
+        except warehouse_files.WarehouseFileError as error:
+            raise PublishError(str(error)) from None
         except duckdb.Error as error:
             raise PublishError(
                 f"cannot open the build warehouse {build_db} read-only: {error}. Is an ingest "
@@ -299,7 +307,3 @@ def _wal(path: Path) -> Path:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(text: str) -> str:
-    return text.replace("'", "''")

@@ -47,6 +47,7 @@ import polars as pl
 from pipelines.lib.csv_extracts import read_extract
 from pipelines.lib.errors import InputError
 from pipelines.lib.ingest.landing import LandingFile, archive, quarantine, sha256_of
+from pipelines.lib.warehouse_files import connect as connect_warehouse_file
 from pipelines.lib.x12.claim_837p import parse_837p, read_837p
 from pipelines.lib.x12.many import parse_many
 from pipelines.lib.x12.remit_835 import parse_835, read_835
@@ -109,9 +110,10 @@ class FileOutcome:
 
 
 def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the build warehouse read-write and make sure the registry exists."""
+    """Open the build warehouse read-write (encrypted when RCM_ENCRYPTION_KEY is set) and
+    make sure the registry exists."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
+    con = connect_warehouse_file(db_path)
     con.execute(REGISTRY_DDL)
     return con
 
