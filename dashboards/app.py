@@ -10,9 +10,12 @@ import importlib
 from pathlib import Path
 
 import dash
+import flask
 from dash import Dash, Input, Output, callback, ctx, dcc, html, no_update
 
 from dashboards import data
+from dashboards.auth.access import current_viewer
+from dashboards.auth.web import Auth, AuthSettings
 from dashboards.filters import GLOBAL_KEYS, build_search, global_search, parse_search
 
 URL = "_pages_location"
@@ -54,6 +57,33 @@ def _filter_bar() -> html.Div:
     )
 
 
+def _account() -> html.Div:
+    """Who is signed in, and the sign-out form (with the session's CSRF token). The idle
+    time rides along for assets/session.js, which signs an unattended screen out."""
+    viewer = current_viewer()
+    session = flask.g.get("rcm_session")
+    auth: Auth = flask.current_app.extensions["rcm_auth"]
+    if viewer is None or session is None:  # the guard stops this earlier; belt and braces
+        return html.Div(className="account")
+    return html.Div(
+        [
+            html.Span(f"{viewer.user} · {viewer.role_title}", id="shell-user"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=session.csrf_token),
+                    html.Button("Sign out", id="shell-sign-out", type="submit"),
+                ],
+                action="/logout",
+                method="POST",
+                id="shell-sign-out-form",
+            ),
+        ],
+        className="account",
+        id="shell-account",
+        **{"data-idle-seconds": str(int(auth.settings.idle_seconds))},
+    )
+
+
 def _layout() -> html.Div:
     return html.Div(
         [
@@ -67,6 +97,7 @@ def _layout() -> html.Div:
                         ]
                     ),
                     html.Span(id="shell-published", className="published"),
+                    _account(),
                 ],
                 className="topbar",
             ),
@@ -76,7 +107,8 @@ def _layout() -> html.Div:
     )
 
 
-def create_app() -> Dash:
+def create_app(auth: Auth | None = None) -> Dash:
+    """The dashboards behind sign-in (``auth`` defaults to the environment's settings)."""
     app = Dash(
         __name__,
         use_pages=True,
@@ -91,6 +123,9 @@ def create_app() -> Dash:
         importlib.import_module(f"dashboards.pages.{name}")
 
     app.layout = _layout
+    auth = auth or Auth(AuthSettings.from_env())
+    auth.install(app)
+    app.server.extensions["rcm_auth"] = auth
     return app
 
 

@@ -1,11 +1,28 @@
 """Serve the dashboards with waitress, a production WSGI server (threads, no debug mode)."""
 
+import os
+from pathlib import Path
+
 from dashboards.app import create_app
+from dashboards.auth.users import UsersError, load_users, users_file
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
+    data_dir = Path(os.environ.get("RCM_DATA_DIR", "data"))
+    try:
+        users = load_users(data_dir)
+    except UsersError as error:
+        raise SystemExit(f"Cannot serve the dashboards: {error}") from None
+    if not users:
+        raise SystemExit(
+            f"Cannot serve the dashboards: no users in {users_file(data_dir)}. "
+            "Add one with `rcm users add NAME --role owner` (or run `rcm demo`)."
+        )
     app = create_app()
-    print(f"Dashboards: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    print(
+        f"Dashboards: http://{host}:{port}/  ({len(users)} users can sign in; Ctrl+C to stop)",
+        flush=True,
+    )
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="rcm-warehouse")

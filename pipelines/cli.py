@@ -22,6 +22,12 @@ from pipelines.lib.generator.practice import STEPS, generate
 console = Console()
 
 
+def audit_events() -> list[str]:
+    from pipelines.lib.audit import EVENTS
+
+    return list(EVENTS)
+
+
 def data_dir() -> Path:
     """``RCM_DATA_DIR`` (default ``./data``)."""
     return Path(os.environ.get("RCM_DATA_DIR", "data"))
@@ -441,10 +447,129 @@ def run_report(
     help="Requests answered at once.",
 )
 def serve_cmd(host: str, port: int, threads: int) -> None:
-    """Dashboards on the published warehouse ($RCM_DATA_DIR/warehouse/serving.duckdb)."""
+    """Dashboards on the published warehouse ($RCM_DATA_DIR/warehouse/serving.duckdb),
+    behind sign-in: add users first with `rcm users add`."""
     from dashboards.server import serve
 
     serve(host=host, port=port, threads=threads)
+
+
+@main.group("users")
+def users_cmd() -> None:
+    """Dashboard users and their roles ($RCM_USERS_FILE, default $RCM_DATA_DIR/users.toml)."""
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+@users_cmd.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "practice_manager", "billing_lead"]),
+    required=True,
+    help="owner: everything; practice_manager: everything, patient identifiers masked; "
+    "billing_lead: claim detail with patient identifiers.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def users_add_cmd(name: str, role: str, password_stdin: bool) -> None:
+    """Add a user, or give an existing one a new role and password."""
+    from dashboards.auth.users import MIN_PASSWORD_LENGTH, UsersError, load_users, set_user
+    from pipelines.lib import audit
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(
+            f"Password for {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+    root = data_dir()
+    try:
+        existed = name in load_users(root)
+        user = set_user(root, name, role, password)
+    except UsersError as error:
+        raise click.ClickException(str(error)) from None
+    audit.append(
+        root, "user_changed" if existed else "user_added", _cli_actor(), user=name, role=role
+    )
+    console.print(f"{'Changed' if existed else 'Added'} {user.name} ({user.role_title}).")
+
+
+@users_cmd.command("list")
+def users_list_cmd() -> None:
+    """The users and their roles (never their password hashes)."""
+    from dashboards.auth.users import UsersError, load_users, users_file
+
+    try:
+        users = load_users(data_dir())
+    except UsersError as error:
+        raise click.ClickException(str(error)) from None
+    if not users:
+        console.print(f"No users in {users_file(data_dir())}: add one with `rcm users add`.")
+        return
+    table = Table("user", "role")
+    for user in sorted(users.values(), key=lambda u: u.name):
+        table.add_row(user.name, user.role_title)
+    console.print(table)
+
+
+@users_cmd.command("remove")
+@click.argument("name")
+def users_remove_cmd(name: str) -> None:
+    """Remove a user (their open sessions end at the next request or restart)."""
+    from dashboards.auth.users import remove_user
+    from pipelines.lib import audit
+
+    if not remove_user(data_dir(), name):
+        raise click.ClickException(f"no user {name!r}")
+    audit.append(data_dir(), "user_removed", _cli_actor(), user=name)
+    console.print(f"Removed {name}.")
+
+
+@main.command("audit")
+@click.option("--user", "actor", help="Only this user's entries.")
+@click.option("--event", type=click.Choice(sorted(audit_events())), help="Only this event.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only from this day (UTC).")
+@click.option(
+    "--limit", type=click.IntRange(0), default=50, show_default=True, help="Latest N (0: all)."
+)
+def audit_cmd(actor: str | None, event: str | None, since: object | None, limit: int) -> None:
+    """The audit log ($RCM_DATA_DIR/audit/audit.jsonl): sign-ins, claim views, exports,
+    reports, user changes. Checks the hash chain first; exits 1 if it was tampered with."""
+    from pipelines.lib import audit
+
+    root = data_dir()
+    check = audit.verify(root)
+    rows = [
+        e
+        for e in audit.entries(root)
+        if (actor is None or e.get("actor") == actor)
+        and (event is None or e.get("event") == event)
+        and (since is None or e.get("at", "") >= since.strftime("%Y-%m-%d"))
+    ]
+    if limit:
+        rows = rows[-limit:]
+    table = Table("at (UTC)", "user", "event", "details")
+    skip = {"at", "actor", "event", "prev", "hash"}
+    for e in rows:
+        details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in skip)
+        table.add_row(e["at"].replace("T", " ")[:23], e["actor"], e["event"], details)
+    console.print(table)
+    if check.intact:
+        console.print(f"[green]Audit chain intact: {check.entries} entries.[/green]")
+    else:
+        console.print(
+            f"[red]AUDIT LOG TAMPERED: line {check.broken_at} {check.reason}; "
+            f"{check.entries} entries before it verify.[/red]"
+        )
+        raise SystemExit(1)
 
 
 @main.command("demo")
@@ -469,6 +594,12 @@ def demo_cmd(seed: int, serve: bool) -> None:
     ok = run_ingest_assets(root) and run_build_assets(root) and run_report(root)
     if not ok:
         raise SystemExit(1)
+    from dashboards.auth.users import reset_demo_users
+
+    table = Table("demo user", "role", "password (new each demo run)", title="Dashboard sign-in")
+    for name, (role, password) in reset_demo_users(root).items():
+        table.add_row(name, role, password)
+    console.print(table)
     if serve:
         from dashboards.server import serve as serve_dashboards
 

@@ -9,6 +9,8 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures
 from dashboards.app import URL
+from dashboards.auth.access import current_viewer, mask_patient_identifiers
+from dashboards.auth.web import audit_event
 from dashboards.components import graph, notice, page_header, page_link, table
 from dashboards.theme import PALETTE, TEMPLATE_NAME, money
 
@@ -204,6 +206,18 @@ def update(query: dict[str, str], search: str | None):
             notice("No data to show yet", str(error), "warning"),
             figures.empty_figure(""),
         )
+    # the role decides, here on the server; nothing in the request can ask for more
+    header = mask_patient_identifiers(header)
+    submissions, adjudications, adjustments, payments = (
+        [mask_patient_identifiers(row) for row in rows]
+        for rows in (submissions, adjudications, adjustments, payments)
+    )
+    viewer = current_viewer()
+    audit_event(
+        "view_claim",
+        claim_id=claim_id,
+        patient_identifiers="shown" if viewer and viewer.sees_patient_identifiers else "masked",
+    )
     summary = [
         ("claim_status", "Status", "text"),
         ("payer_name", "Payer", "text"),

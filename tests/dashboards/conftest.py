@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -49,9 +50,43 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(root: Path, log: Path) -> Server:
+# Test-only users, one per role; the password is a test fixture, not a secret.
+TEST_PASSWORD = "correct horse battery staple"
+TEST_USERS = {
+    "test-owner": "owner",
+    "test-manager": "practice_manager",
+    "test-billing": "billing_lead",
+}
+
+
+@pytest.fixture(scope="session")
+def users_file(tmp_path_factory) -> Path:
+    """A users file with :data:`TEST_USERS` (pbkdf2 hashes: quicker than scrypt in tests)."""
+    from werkzeug.security import generate_password_hash
+
+    from dashboards.auth.users import User, save_users
+
+    path = tmp_path_factory.mktemp("users") / "users.toml"
+    os.environ["RCM_USERS_FILE"] = str(path)
+    try:
+        hashed = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:60000")
+        save_users(path.parent, {n: User(n, r, hashed) for n, r in TEST_USERS.items()})
+    finally:
+        del os.environ["RCM_USERS_FILE"]
+    return path
+
+
+def sign_in(tab, user: str = "test-owner", password: str = TEST_PASSWORD) -> None:
+    """Fill in the sign-in form the server redirected to; it sends the browser back."""
+    tab.fill("#username", user)
+    tab.fill("#password", password)
+    with tab.expect_navigation():
+        tab.click("#sign-in")
+
+
+def start_server(root: Path, log: Path, users: Path, **env_extra: str) -> Server:
     port = free_port()
-    env = {**os.environ, "RCM_DATA_DIR": str(root)}
+    env = {**os.environ, "RCM_DATA_DIR": str(root), "RCM_USERS_FILE": str(users), **env_extra}
     handle = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
@@ -67,7 +102,7 @@ def start_server(root: Path, log: Path) -> Server:
         if process.poll() is not None:
             raise RuntimeError(f"rcm serve exited: {log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
                 if response.status == 200:
                     return Server(url, root, process, log)
         except OSError:
@@ -93,8 +128,8 @@ def served_small(built_small, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dash_server(served_small: Path, tmp_path_factory) -> Iterator[Server]:
-    server = start_server(served_small, tmp_path_factory.mktemp("logs") / "serve.log")
+def dash_server(served_small: Path, users_file: Path, tmp_path_factory) -> Iterator[Server]:
+    server = start_server(served_small, tmp_path_factory.mktemp("logs") / "serve.log", users_file)
     yield server
     stop_server(server)
 
@@ -126,8 +161,9 @@ class Console:
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
+    """A tab that signs in as the owner whenever the server asks (the first page load)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    tab = signing_in(context.new_page())
     console = Console()
     tab.on("console", lambda m: console.messages.append(f"{m.type}: {m.text}"))
     tab.on("pageerror", lambda e: console.messages.append(f"pageerror: {e}"))
@@ -152,6 +188,20 @@ def page(browser, request):
     tab.on("requestfailed", ended)
     yield tab
     context.close()
+
+
+def signing_in(tab, user: str = "test-owner"):
+    """``tab`` whose ``goto`` answers the sign-in page, if it comes, as ``user``."""
+    original_goto = tab.goto
+
+    def goto(url: str, **kwargs):
+        response = original_goto(url, **kwargs)
+        if urlparse(tab.url).path == "/login":
+            sign_in(tab, user)
+        return response
+
+    tab.goto = goto
+    return tab
 
 
 def settle(tab, timeout_ms: int = 30000, quiet_ms: int = 400) -> None:

@@ -6,11 +6,13 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
+import polars as pl
 import pytest
 
 from dashboards.theme import format_value
+from pipelines.lib import audit
 from pipelines.lib.publish import serving_file
-from tests.dashboards.conftest import screenshot, settle
+from tests.dashboards.conftest import screenshot, settle, signing_in
 
 PAGES = {
     "overview": ("/", "Overview"),
@@ -161,12 +163,16 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
         [root_cause, carc],
     ).fetchall()
     assert sorted(map(tuple, grid_rows)) == sorted(mart_rows)
-    # CSV export: a file with a header and every row of the grid
+    # CSV export, built on the server: a header and every denial, money exact to the cent,
+    # and an entry in the audit log
     with page.expect_download() as download:
         page.click("#denials-export")
-    lines = download.value.path().read_text().strip().splitlines()
-    assert len(lines) == expected + 1
-    assert lines[0].lstrip("\ufeff").startswith('"Claim"')  # AG Grid writes a BOM for Excel
+    exported = pl.read_csv(download.value.path(), infer_schema=False)
+    assert exported.columns[0] == "claim_id"
+    assert sorted(exported.select("claim_id", "amount_at_stake").rows()) == sorted(mart_rows)
+    last = list(audit.entries(dash_server.root))[-1]
+    assert (last["event"], last["actor"], last["rows"]) == ("export", "test-owner", expected)
+    assert (last["root_cause"], last["carc"]) == (root_cause, carc)
     screenshot(page, "denials-drilled")
     first_claim = page.locator("#denials-grid .ag-row .ag-cell[col-id='claim_id']").first
     claim_id = first_claim.inner_text().strip()
@@ -178,6 +184,9 @@ def test_denial_drill_down_reaches_a_claims_detail(dash_server, page):
     assert page.locator("#claim-submissions tbody tr").count() >= 1
     assert page.locator("[id^='claim-cas-'] tbody tr").count() >= 1
     assert carc in page.locator("[id^='claim-cas-']").all_inner_texts().__str__()
+    views = [e for e in audit.entries(dash_server.root) if e["event"] == "view_claim"]
+    assert views[-1]["claim_id"] == claim_id and views[-1]["actor"] == "test-owner"
+    assert views[-1]["patient_identifiers"] == "shown"
     screenshot(page, "claim-detail")
     assert_clean(page)
 
@@ -194,7 +203,7 @@ def test_a_shared_url_reopens_the_same_view(dash_server, browser, page):
     first = page.locator("#denials-grid .ag-row .ag-cell[col-id='claim_id']").first.inner_text()
     crumbs = page.locator("#denials-crumbs").inner_text()
 
-    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other = signing_in(browser.new_context(viewport={"width": 1400, "height": 1000}).new_page())
     other.goto(shared)
     settle(other)
     other.wait_for_selector("#denials-grid .ag-row")

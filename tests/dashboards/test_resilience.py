@@ -41,10 +41,12 @@ def test_the_app_keeps_answering_while_a_new_build_is_published(dash_server, bui
     assert "Traceback" not in dash_server.output()
 
 
-def test_no_warehouse_shows_how_to_load_data_then_the_first_publish(built_small, tmp_path, page):
+def test_no_warehouse_shows_how_to_load_data_then_the_first_publish(
+    built_small, users_file, tmp_path, page
+):
     root = tmp_path / "empty"
     root.mkdir()
-    server = start_server(root, tmp_path / "serve.log")
+    server = start_server(root, tmp_path / "serve.log", users_file)
     try:
         for path in ["/", "/denials", "/scheduling"]:
             page.goto(server.url + path)

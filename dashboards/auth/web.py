@@ -1,0 +1,360 @@
+"""Sign-in, sign-out and the guard in front of every route of the dashboards' Flask server.
+
+- ``GET/POST /login``: a plain HTML form (no Dash, no assets), CSRF-protected by a
+  double-submit token: an HttpOnly ``SameSite=Strict`` cookie holds a random nonce, the form
+  holds its HMAC under a per-process secret. Repeated failures lock the user name (and the
+  client address) for a while. Every outcome goes to the audit log.
+- ``POST /logout``: needs the session's own CSRF token (in the page's sign-out form).
+- The guard runs before every other request: no live session means a redirect to the
+  sign-in page for a page load, and ``401`` for everything else (callbacks, layout,
+  assets, component suites). Idle sessions end here (automatic logoff).
+- Every response gets the security headers; pages and callbacks are never cached.
+- Errors are answered with a reference number and logged without their message (which
+  could quote data), and Flask's and Dash's debug modes stay off whatever the environment
+  says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import logging
+import os
+import secrets
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from dash import Dash
+from flask import Response, current_app, g, redirect, request
+from werkzeug.exceptions import InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboards.auth.access import Viewer
+from dashboards.auth.sessions import Session, SessionStore
+from dashboards.auth.users import UsersError, authenticate, load_users
+from pipelines.lib import audit
+
+log = logging.getLogger("rcm.dashboards")
+
+SESSION_COOKIE = "rcm_session"
+LOGIN_COOKIE = "rcm_login"
+PUBLIC_PATHS = frozenset({"/login", "/logout"})
+# Paths the browser loads as pages; anything else without a session gets a bare 401.
+_NOT_PAGES = ("/_dash-", "/assets/", "/_favicon", "/_reload-hash")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    data_dir: Path
+    idle_seconds: float = 15 * 60
+    max_seconds: float = 12 * 3600
+    cookie_secure: str = "auto"
+    """``auto``: Secure when the request came over HTTPS; ``always``: Secure regardless."""
+    trust_proxy: bool = False
+    """Believe one reverse proxy's X-Forwarded-For/-Proto (for TLS termination)."""
+    max_failures: int = 5
+    lockout_seconds: float = 15 * 60
+
+    @classmethod
+    def from_env(cls, data_dir: Path | str | None = None) -> AuthSettings:
+        env = os.environ
+        secure = env.get("RCM_COOKIE_SECURE", "auto").lower()
+        if secure not in {"auto", "always"}:
+            raise ValueError("RCM_COOKIE_SECURE must be 'auto' or 'always'")
+        return cls(
+            data_dir=Path(data_dir or env.get("RCM_DATA_DIR", "data")),
+            idle_seconds=float(env.get("RCM_IDLE_MINUTES", "15")) * 60,
+            max_seconds=float(env.get("RCM_SESSION_HOURS", "12")) * 3600,
+            cookie_secure=secure,
+            trust_proxy=env.get("RCM_TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
+        )
+
+
+class _Throttle:
+    """Failed sign-ins per key (user name, client address) in a sliding window."""
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def locked(self, *keys: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+                self._failures[key] = recent
+                if len(recent) >= self.limit:
+                    return True
+        return False
+
+    def fail(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(self._clock())
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no //host) may follow the sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+_REASONS = {
+    "expired": "Your session ended after a period without activity. Please sign in again.",
+    "idle": "You were signed out after a period without activity.",
+    "signed_out": "You are signed out.",
+}
+
+_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · rcm-warehouse</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #f4f5f7; color: #1f2933; margin: 0; }}
+main {{ max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem;
+        border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
+h1 {{ font-size: 1.3rem; margin: 0 0 1rem; }}
+label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
+input {{ width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; font-size: 1rem; background: #0072b2;
+          color: #fff; border: 0; border-radius: 4px; cursor: pointer; }}
+.message {{ padding: .6rem; border-radius: 4px; background: #fff4e5; margin-bottom: .8rem; }}
+.fine {{ color: #52606d; font-size: .8rem; margin-top: 1rem; }}
+</style></head>
+<body><main>
+<h1>rcm-warehouse</h1>
+{message}
+<form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{csrf}">
+<input type="hidden" name="next" value="{next}">
+<label for="username">User name</label>
+<input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" id="sign-in">Sign in</button>
+</form>
+<p class="fine">Authorised users only. Sign-ins and views of claim detail are recorded.</p>
+</main></body></html>
+"""
+
+
+class Auth:
+    """The sign-in machinery of one Dash app (see the module docstring)."""
+
+    def __init__(self, settings: AuthSettings, clock=time.monotonic) -> None:
+        self.settings = settings
+        self.sessions = SessionStore(settings.idle_seconds, settings.max_seconds, clock)
+        self.throttle = _Throttle(settings.max_failures, settings.lockout_seconds, clock)
+        self._secret = secrets.token_bytes(32)
+        self._script_hashes: list[str] = []
+
+    # -- helpers -------------------------------------------------------------------------
+    def _audit(self, event: str, actor: str, **details: object) -> None:
+        audit.append(self.settings.data_dir, event, actor, **details)
+
+    def _login_token(self, nonce: str) -> str:
+        return hmac.new(self._secret, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def _secure(self) -> bool:
+        return self.settings.cookie_secure == "always" or request.is_secure
+
+    def _set_cookie(self, response: Response, name: str, value: str, max_age=None) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self._secure(),
+            httponly=True,
+            samesite="Strict",
+        )
+
+    def _login_page(self, message: str = "", status: int = 200, next_path: str = "/") -> Response:
+        nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        body = _LOGIN_PAGE.format(
+            message=f'<p class="message" role="alert">{html.escape(message)}</p>'
+            if message
+            else "",
+            csrf=self._login_token(nonce),
+            next=html.escape(_safe_next(next_path)),
+        )
+        response = Response(body, status=status, mimetype="text/html")
+        self._set_cookie(response, LOGIN_COOKIE, nonce, max_age=3600)
+        return response
+
+    # -- routes --------------------------------------------------------------------------
+    def login(self):
+        if request.method == "GET":
+            session, _ = self.sessions.touch(request.cookies.get(SESSION_COOKIE))
+            if session is not None:
+                return redirect(_safe_next(request.args.get("next")))
+            return self._login_page(
+                _REASONS.get(request.args.get("reason", ""), ""),
+                next_path=request.args.get("next", "/"),
+            )
+        next_path = _safe_next(request.form.get("next"))
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        sent = request.form.get("csrf_token", "")
+        if not nonce or not hmac.compare_digest(sent, self._login_token(nonce)):
+            return self._login_page(
+                "The sign-in form had expired. Please try again.", 400, next_path
+            )
+        name = request.form.get("username", "").strip().lower()
+        password = request.form.get("password", "")
+        client = f"address:{request.remote_addr}"
+        if self.throttle.locked(f"user:{name}", client):
+            self._audit("sign_in_failed", name or "-", reason="locked", address=request.remote_addr)
+            minutes = round(self.settings.lockout_seconds / 60)
+            return self._login_page(
+                f"Too many failed sign-ins. Try again in {minutes} minutes.", 429, next_path
+            )
+        try:
+            users = load_users(self.settings.data_dir)
+        except UsersError as error:
+            log.error("users cannot be loaded: %s", error)
+            return self._login_page("Sign-in is not configured on this server.", 503, next_path)
+        user = authenticate(users, name, password)
+        if user is None:
+            self.throttle.fail(f"user:{name}", client)
+            self._audit(
+                "sign_in_failed", name or "-", reason="bad credentials", address=request.remote_addr
+            )
+            return self._login_page("User name or password is wrong.", 401, next_path)
+        self.throttle.clear(f"user:{name}")
+        token, session = self.sessions.start(user.name, user.role)
+        self._audit("sign_in", user.name, role=user.role, address=request.remote_addr)
+        response = redirect(next_path)
+        self._set_cookie(response, SESSION_COOKIE, token)
+        response.delete_cookie(LOGIN_COOKIE, path="/")
+        return response
+
+    def logout(self):
+        token = request.cookies.get(SESSION_COOKIE)
+        session, _ = self.sessions.touch(token)
+        if session is not None:
+            if not hmac.compare_digest(request.form.get("csrf_token", ""), session.csrf_token):
+                return Response("Sign-out form expired; reload the page.", 400)
+            self.sessions.end(token)
+            reason = "idle" if request.form.get("reason") == "idle" else "signed_out"
+            event = "session_expired" if reason == "idle" else "sign_out"
+            self._audit(event, session.user, address=request.remote_addr)
+        else:
+            reason = "signed_out"
+        response = redirect(f"/login?{urlencode({'reason': reason})}")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # -- before and after every request --------------------------------------------------
+    def guard(self):
+        if request.path in PUBLIC_PATHS:
+            return None
+        session, expired = self.sessions.touch(request.cookies.get(SESSION_COOKIE))
+        if expired is not None:
+            self._audit("session_expired", expired.user, address=request.remote_addr)
+        if session is None:
+            is_page = request.method == "GET" and not request.path.startswith(_NOT_PAGES)
+            if is_page:
+                target = request.full_path if request.query_string else request.path
+                query = {"next": target, **({"reason": "expired"} if expired else {})}
+                return redirect(f"/login?{urlencode(query)}")
+            return Response(
+                '{"error": "sign-in required"}', status=401, mimetype="application/json"
+            )
+        g.rcm_viewer = Viewer(session.user, session.role)
+        g.rcm_session = session
+        return None
+
+    def headers(self, response: Response) -> Response:
+        csp = "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self' " + " ".join(self._script_hashes),
+                # Dash components and Plotly set style attributes and <style> elements
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data: blob:",
+                "font-src 'self' data:",
+                "connect-src 'self'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+        h = response.headers
+        h["Content-Security-Policy"] = csp
+        h["X-Frame-Options"] = "DENY"
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Cross-Origin-Resource-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+        if request.is_secure:
+            h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if not request.path.startswith(("/assets/", "/_dash-component-suites/")):
+            h["Cache-Control"] = "no-store"
+        return response
+
+    def error(self, error: InternalServerError):
+        """A reference number for the user; the log gets the exception's type and where it
+        was raised, not its message (a message can quote a value)."""
+        original = getattr(error, "original_exception", None) or error
+        reference = secrets.token_hex(4)
+        frames = traceback.extract_tb(original.__traceback__)[-3:] if original else []
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+        log.error(
+            "error %s on %s %s: %s at %s",
+            reference,
+            request.method,
+            request.path,
+            type(original).__name__,
+            where,
+        )
+        return Response(
+            f'{{"error": "internal error", "reference": "{reference}"}}',
+            status=500,
+            mimetype="application/json",
+        )
+
+    def current_session(self) -> Session | None:
+        return g.get("rcm_session")
+
+    def install(self, app: Dash) -> None:
+        server = app.server
+        # debug is impossible: whatever FLASK_DEBUG/DASH_DEBUG say, Flask never shows a
+        # traceback and Dash's dev tools are never enabled (we never call app.run)
+        server.debug = False
+        server.config.update(PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)
+        if self.settings.trust_proxy:
+            server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        server.add_url_rule("/login", "rcm_login", self.login, methods=["GET", "POST"])
+        server.add_url_rule("/logout", "rcm_logout", self.logout, methods=["POST"])
+        server.before_request(self.guard)
+        server.after_request(self.headers)
+        server.register_error_handler(InternalServerError, self.error)
+        server.log_exception = lambda exc_info: None  # self.error logs it, without the message
+
+        @server.before_request
+        def _hash_inline_scripts():  # once Dash has set itself up (its own before_request)
+            if not self._script_hashes:
+                self._script_hashes = list(app.csp_hashes())
+
+    def __repr__(self) -> str:  # never the secret
+        return f"Auth(idle={self.settings.idle_seconds}s)"
+
+
+def audit_event(event: str, **details: object) -> None:
+    """Record what the signed-in viewer of this request did (claim views, exports)."""
+    auth: Auth = current_app.extensions["rcm_auth"]
+    viewer = g.get("rcm_viewer")
+    auth._audit(event, viewer.user if viewer else "-", **details)
