@@ -108,10 +108,11 @@ def built_small(
 
 @pytest.fixture(scope="session")
 def built_con(built_small: BuiltPractice):
-    """A read-only connection to the session's built warehouse (the build must pass)."""
-    import duckdb
+    """A read-only connection to the session's built warehouse (the build must pass),
+    opened as every reader opens it (pipelines.lib.warehouse_files)."""
+    from pipelines.lib.warehouse_files import connect
 
     assert built_small.returncode == 0, built_small.log[-4000:]
-    con = duckdb.connect(str(built_small.warehouse), read_only=True)
+    con = connect(built_small.warehouse, read_only=True)
     yield con
     con.close()
