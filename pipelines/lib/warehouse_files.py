@@ -54,11 +54,6 @@ def encryption_key(environ: Mapping[str, str] | None = None) -> str | None:
     return key or None
 
 
-def encrypted() -> bool:
-    """Whether the warehouse files are (to be) encrypted."""
-    return encryption_key() is not None
-
-
 def connect(
     path: Path,
     *,
@@ -71,9 +66,9 @@ def connect(
     Without a key this is ``duckdb.connect(path, read_only=...)``. With one, the file is
     ATTACHed as ``alias`` (default: the file's stem, the name DuckDB gives a main database
     file, so ``rcm`` for the build file as in dbt's relations) to an in-memory database
-    and made the default; a new file is
-    created encrypted. Spill files go beside the warehouse file (``<path>.tmp``), as they
-    do for a plain file, and are encrypted. Raises :class:`WarehouseFileError`."""
+    and made the default; a new file is created encrypted. Spill files go beside the
+    warehouse file (``<path>.tmp``), as they do for a plain file, and are encrypted.
+    Raises :class:`WarehouseFileError` for a key problem, DuckDB's error for any other."""
     path = Path(path)
     key = encryption_key()
     if key is None:
