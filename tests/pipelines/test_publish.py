@@ -6,7 +6,6 @@ Build files here are tiny and made by hand, so the tests run in seconds."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -20,6 +19,7 @@ import pytest
 
 import pipelines.lib.publish as publish
 from pipelines.lib.publish import PublishError, publish_serving
+from tests.crash_checks import leftovers, observations, wait_for
 
 
 def make_build(path: Path, version: int = 1, *, marts: bool = True, empty: bool = False) -> None:
@@ -91,10 +91,6 @@ def publication(path: Path) -> dict:
         rows = cur.fetchall()
     assert len(rows) == 1
     return dict(zip(names, rows[0], strict=True))
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name or p.suffix == ".wal")
 
 
 @pytest.fixture
@@ -368,11 +364,6 @@ def expected_observation(version: int) -> dict:
     }
 
 
-def observations(log: Path) -> list[dict]:
-    lines = log.read_text().splitlines() if log.exists() else []
-    return [json.loads(line) for line in lines if line.endswith("}")]
-
-
 def test_readers_never_block_a_build_and_never_see_a_half_built_warehouse(tmp_path):
     """Two reader processes on serving.duckdb: one opens a new read-only connection for
     every observation, one holds a single connection open throughout. Meanwhile the build
@@ -429,11 +420,3 @@ def test_readers_never_block_a_build_and_never_see_a_half_built_warehouse(tmp_pa
     assert held and all(o == expected_observation(1) for o in held), "held: the file it opened"
     assert max(durations) < 5, f"a build write + publish took {max(durations):.1f} s"
     assert leftovers(tmp_path) == []
-
-
-def wait_for(condition, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)

@@ -3,52 +3,21 @@ run completes it with no duplicates and totals equal to the truth ledger."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 
 import duckdb
 import polars as pl
 import pytest
 
 from pipelines.lib.ingest.run import run_ingest
+from tests.crash_checks import raw_consistent as consistent
 
 CHILD = "import sys; from pathlib import Path; from pipelines.lib.ingest.run import run_ingest; run_ingest(Path(sys.argv[1]), settle_seconds=0.0, workers=1, batch_files=8)"
-
-
-def consistent(data_dir) -> dict:
-    """Registry and raw tables agree; every file is in exactly one place."""
-    con = duckdb.connect(str(data_dir / "warehouse" / "rcm.duckdb"), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema='raw' and table_name <> 'file_registry'"
-            ).fetchall()
-        ]
-        expected: Counter[str] = Counter()
-        for (rows,) in con.execute(
-            "select rows_by_table from raw.file_registry where status = 'loaded'"
-        ).fetchall():
-            expected.update(json.loads(rows))
-        for t in tables:
-            actual = con.execute(f"select count(*) from raw.{t}").fetchall()[0][0]
-            assert actual == expected[t], (t, actual, expected[t])
-            orphans = con.execute(
-                f"select count(*) from raw.{t} where file_id not in (select file_id from raw.file_registry where status = 'loaded')"
-            ).fetchall()[0][0]
-            assert orphans == 0, t
-        loaded = con.execute(
-            "select count(*) from raw.file_registry where status='loaded'"
-        ).fetchall()[0][0]
-        return {"loaded": loaded}
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("kill_after", [1.0, 3.0, 6.0])
