@@ -7,9 +7,11 @@ folders, under a name that keeps its landing sub-folder and never overwrites ano
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,16 @@ def _free_name(target_dir: Path, name: str) -> Path:
         target = target_dir / f"{stem}.{n}{dot}{suffix}"
         n += 1
     return target
+
+
+def placed_as(target_dir: Path, name: str) -> list[Path]:
+    """The files of ``target_dir`` that a move of ``name`` may have made (``_free_name``:
+    the name itself, or ``<stem>.<n>.<rest>`` when it was taken)."""
+    stem, dot, suffix = name.partition(".")
+    pattern = re.compile(rf"{re.escape(stem)}(\.\d+)?{re.escape(dot + suffix)}")
+    if not target_dir.is_dir():
+        return []
+    return sorted(p for p in target_dir.glob(f"{glob.escape(stem)}*") if pattern.fullmatch(p.name))
 
 
 def archive(file: LandingFile, data_dir: Path) -> Path:

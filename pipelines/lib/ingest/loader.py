@@ -46,7 +46,7 @@ import polars as pl
 
 from pipelines.lib.csv_extracts import read_extract
 from pipelines.lib.errors import InputError
-from pipelines.lib.ingest.landing import LandingFile, archive, quarantine, sha256_of
+from pipelines.lib.ingest.landing import LandingFile, archive, placed_as, quarantine, sha256_of
 from pipelines.lib.warehouse_files import connect as connect_warehouse_file
 from pipelines.lib.x12.claim_837p import parse_837p, read_837p
 from pipelines.lib.x12.many import parse_many
@@ -285,6 +285,31 @@ class Loader:
                 "select trace_number, trace_originator_id, min(file_id) from raw.remit_payments group by all"
             ).fetchall():
                 self._traces[(trace or "", origin or "")] = fid
+        self._record_unrecorded_moves()
+
+    def _record_unrecorded_moves(self) -> None:
+        """Record where a killed run moved files it did not get to record: a batch's files
+        move to ``archive/`` after its commit and their ``moved_to`` is written after the
+        moves, so a crash in between leaves files archived (gone from landing) with no
+        ``moved_to``. Nothing else would ever fix those rows: find each file by its name
+        and SHA-256 in ``archive/`` (loaded) or ``quarantine/`` (set aside). A file still in
+        landing is left for this run, which finishes its move."""
+        rows = self.con.execute(
+            "select file_id, file_name, sha256, status from raw.file_registry where moved_to is null"
+        ).fetchall()
+        for file_id, name, sha, status in rows:
+            folder, _, file_name = name.partition("/")
+            if (self.data_dir / "landing" / folder / file_name).exists():
+                continue
+            place = self.data_dir / ("archive" if status == "loaded" else "quarantine") / folder
+            found = next((p for p in placed_as(place, file_name) if sha256_of(p) == sha), None)
+            if found is not None:
+                self.con.execute(
+                    "update raw.file_registry set moved_to = ? where file_id = ?",
+                    [_rel(found, self.data_dir), file_id],
+                )
+                if status == "loaded" and sha in self._loaded:
+                    self._loaded[sha] = (file_id, name, _rel(found, self.data_dir))
 
     def _next_id(self) -> int:
         # One writer at a time (run.writer_lock), so a counter in memory is safe
@@ -297,12 +322,35 @@ class Loader:
         workers: int = 2,
         on_file: Callable[[FileOutcome], None] = lambda _: None,
     ) -> list[FileOutcome]:
-        """Load ``files`` in order and return one outcome per file."""
+        """Load ``files`` in order and return one outcome per file.
+
+        A file with the same content as one earlier in this run waits for that one's
+        outcome: a duplicate of it once it is loaded (``duplicate_of`` its file id), else
+        loaded or set aside on its own in the next pass."""
         outcomes: list[FileOutcome] = []
         emit = lambda o: (on_file(o), outcomes.append(o))  # noqa: E731
+        waiting = [(file, self._base(file)) for file in files]
+        while waiting:
+            waiting = self._pass(waiting, workers, emit)
+            for sha, (prev_id, _name, _moved) in list(self._loaded.items()):
+                if prev_id < 0:  # claimed by this run but not loaded: free for the next pass
+                    del self._loaded[sha]
+        return outcomes
+
+    def _pass(
+        self,
+        files: list[tuple[LandingFile, dict[str, object]]],
+        workers: int,
+        emit: Callable[[FileOutcome], object],
+    ) -> list[tuple[LandingFile, dict[str, object]]]:
+        """Load what can be decided now; return the copies of files of this pass."""
         to_parse: list[tuple[LandingFile, dict[str, object]]] = []
-        for file in files:
-            base = self._base(file)
+        later: list[tuple[LandingFile, dict[str, object]]] = []
+        for file, base in files:
+            previous = self._loaded.get(str(base["sha256"]))
+            if previous is not None and previous[0] < 0:
+                later.append((file, base))
+                continue
             known = self._known_content(file, base)
             if known is not None:
                 emit(known)
@@ -323,7 +371,7 @@ class Loader:
                 emit(outcome)
         for outcome in self.flush():
             emit(outcome)
-        return outcomes
+        return later
 
     def _base(self, file: LandingFile) -> dict[str, object]:
         return {
@@ -353,15 +401,12 @@ class Loader:
             return FileOutcome(
                 prev_id, file.name, file.kind, "loaded", "completed an interrupted run"
             )
-        where = f"file {prev_id}" if prev_id >= 0 else "a file earlier in this run"
         err = InputError(
-            f"same content (SHA-256) as {prev_name}, already loaded as {where}",
+            f"same content (SHA-256) as {prev_name}, already loaded as file {prev_id}",
             file=file.name,
             rule="exactly once: file content",
         )
-        return self._set_aside(
-            file, base, "duplicate", err, duplicate_of=prev_id if prev_id >= 0 else None
-        )
+        return self._set_aside(file, base, "duplicate", err, duplicate_of=prev_id)
 
     def _duplicate_remittance(
         self, file: LandingFile, tables: dict[str, pl.DataFrame]

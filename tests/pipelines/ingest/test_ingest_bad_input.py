@@ -167,6 +167,10 @@ def test_same_content_twice_loads_once(tmp_path, sample):
     land(tmp_path, "claims", "b.837", content)
     summary = run_ingest(tmp_path, settle_seconds=0.0)
     assert sorted(o.status for o in summary.outcomes) == ["duplicate", "loaded"]
+    # both in one run: the copy names the file it repeats (dbt's staging test requires it)
+    first, second = registry(tmp_path)
+    assert (first["file_name"], first["status"]) == ("claims/a.837", "loaded")
+    assert (second["status"], second["duplicate_of"]) == ("duplicate", first["file_id"])
     rows_once = count(tmp_path, "claims")
     # dropping it again later loads nothing new either
     land(tmp_path, "claims", "c.837", content)
@@ -174,6 +178,17 @@ def test_same_content_twice_loads_once(tmp_path, sample):
     assert again.status == "duplicate" and "same content" in again.reason
     assert count(tmp_path, "claims") == rows_once
     assert (tmp_path / "quarantine" / "claims" / "c.837.reason.json").exists()
+
+
+def test_copies_of_a_rejected_file_in_one_run_are_each_rejected(tmp_path):
+    """Not duplicates of a file that was never loaded (a duplicate names what it repeats)."""
+    land(tmp_path, "claims", "a.837", b"ISA*not an interchange~")
+    land(tmp_path, "claims", "b.837", b"ISA*not an interchange~")
+    summary = run_ingest(tmp_path, settle_seconds=0.0)
+    assert [(o.name, o.status) for o in summary.outcomes] == [
+        ("claims/a.837", "rejected"),
+        ("claims/b.837", "rejected"),
+    ]
 
 
 def test_duplicate_remittance_trace_is_not_counted_twice(tmp_path, sample):

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.lib.ingest.landing import sha256_of
 from pipelines.lib.ingest.run import run_ingest
 from tests.crash_checks import raw_consistent as consistent
 
@@ -59,3 +60,44 @@ def test_sigkill_mid_ingest_then_rerun_completes(small_practice, tmp_path, kill_
         )
     finally:
         con.close()
+
+
+MOVE_KILLER = """
+import os, signal, sys
+from pathlib import Path
+import pipelines.lib.ingest.loader as loader
+from pipelines.lib.ingest.landing import sha256_of
+from pipelines.lib.ingest.run import run_ingest
+
+moves = []
+def archive_then_die(file, data_dir):
+    moves.append(loader_archive(file, data_dir))
+    if len(moves) == 3:  # the batch is committed, three of its files moved, none recorded
+        os.kill(os.getpid(), signal.SIGKILL)
+    return moves[-1]
+loader_archive, loader.archive = loader.archive, archive_then_die
+run_ingest(Path(sys.argv[1]), ('claims',), settle_seconds=0.0, workers=1)
+"""
+
+
+def test_sigkill_between_moves_and_their_record_is_recorded_by_the_next_run(
+    small_practice, tmp_path
+):
+    """A batch's files move to archive/ after its commit and their ``moved_to`` is written
+    after the moves: a kill in between must not leave archived files the registry says
+    were never moved."""
+    shutil.copytree(small_practice.landing / "claims", tmp_path / "landing" / "claims")
+    proc = subprocess.run([sys.executable, "-c", MOVE_KILLER, str(tmp_path)], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(list((tmp_path / "archive" / "claims").iterdir())) == 3
+
+    run_ingest(tmp_path, settle_seconds=0.0)
+    con = duckdb.connect(str(tmp_path / "warehouse" / "rcm.duckdb"), read_only=True)
+    try:
+        rows = con.execute("select file_name, sha256, moved_to from raw.file_registry").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == len(list((small_practice.landing / "claims").iterdir()))
+    for name, sha, moved_to in rows:
+        assert moved_to is not None, name
+        assert sha256_of(tmp_path / moved_to) == sha, name
