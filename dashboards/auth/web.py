@@ -232,9 +232,14 @@ class Auth:
             )
             return self._login_page("User name or password is wrong.", 401, next_path)
         self.throttle.clear(f"user:{name}")
-        token, session = self.sessions.start(user.name, user.role)
-        self._audit("sign_in", user.name, role=user.role, address=request.remote_addr)
-        response = redirect(next_path)
+        return self.signed_in(user.name, user.role, next_path, method="password")
+
+    def signed_in(self, user: str, role: str, next_path: str, method: str) -> Response:
+        """Start a session (a new token every time: no session fixation), record it, and
+        send the browser on. Every way of signing in ends here."""
+        token, _session = self.sessions.start(user, role)
+        self._audit("sign_in", user, role=role, method=method, address=request.remote_addr)
+        response = redirect(_safe_next(next_path))
         self._set_cookie(response, SESSION_COOKIE, token)
         response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
