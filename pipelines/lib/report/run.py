@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dashboards import data
+from pipelines.lib import audit
 from pipelines.lib.publish import serving_file
 from pipelines.lib.report import commentary, deliver
 from pipelines.lib.report.charts import ChartRenderer
@@ -176,6 +177,16 @@ def write_reports(
         warehouse.close()
     if smtp is not None and written:
         deliver.send(_message(written, smtp), smtp)
+    for report_file in written:  # aggregates only, but who got what is worth a record
+        audit.append(
+            root,
+            "report_written",
+            "system",
+            path=report_file.path.name,
+            kind=report_file.kind,
+            month=f"{report_file.month:%Y-%m}",
+            emailed_to=", ".join(smtp.recipients) if smtp is not None else None,
+        )
     return written
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from dashboards.theme import count, format_value, money, percent
+from pipelines.lib import audit
 from pipelines.lib.publish import serving_file
 from pipelines.lib.report.gather import HEADLINE
 from pipelines.lib.report.run import (
@@ -98,6 +99,12 @@ def test_files_are_named_for_month_and_location(written):
     assert report_path(written.root, "flash", MONTH, "L 1/x", date(2024, 3, 25)).name == (
         "owner-flash-2024-03-25-L-1-x.pdf"
     )
+    # and each is in the audit log
+    logged = [e for e in audit.entries(written.root) if e["event"] == "report_written"]
+    assert [(e["path"], e["month"], e["actor"]) for e in logged[-2:]] == [
+        ("owner-report-2024-03.pdf", "2024-03", "system"),
+        ("owner-report-2024-03-L01.pdf", "2024-03", "system"),
+    ]
 
 
 @pytest.mark.parametrize("scope", ["practice", "location"])
