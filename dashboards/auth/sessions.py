@@ -24,6 +24,7 @@ class Session:
     role: str
     started: float
     last_seen: float
+    method: str = "password"
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
@@ -44,11 +45,11 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def start(self, user: str, role: str) -> tuple[str, Session]:
+    def start(self, user: str, role: str, method: str = "password") -> tuple[str, Session]:
         """A new session; returns the cookie token (never stored) and the session."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        session = Session(user, role, now, now)
+        session = Session(user, role, now, now, method)
         with self._lock:
             self._sessions[_digest(token)] = session
         return token, session

@@ -5,6 +5,8 @@
   holds its HMAC under a per-process secret. Repeated failures lock the user name (and the
   client address) for a while. Every outcome goes to the audit log.
 - ``POST /logout``: needs the session's own CSRF token (in the page's sign-out form).
+- ``GET /login/oidc`` and ``/login/oidc/callback``: sign-in through the practice's
+  OpenID Connect provider, only where ``RCM_OIDC_ISSUER`` is set (``oidc.py``).
 - The guard runs before every other request: no live session means a redirect to the
   sign-in page for a page load, and ``401`` for everything else (callbacks, layout,
   assets, component suites). Idle sessions end here (automatic logoff).
@@ -35,6 +37,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboards.auth.access import Viewer
+from dashboards.auth.oidc import OIDCSettings, OIDCSignIn
 from dashboards.auth.sessions import Session, SessionStore
 from dashboards.auth.users import UsersError, authenticate, load_users
 from pipelines.lib import audit
@@ -59,6 +62,8 @@ class AuthSettings:
     """Believe one reverse proxy's X-Forwarded-For/-Proto (for TLS termination)."""
     max_failures: int = 5
     lockout_seconds: float = 15 * 60
+    oidc: OIDCSettings | None = None
+    """Sign-in through an OpenID Connect provider as well (``oidc.py``); None: off."""
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None) -> AuthSettings:
@@ -72,6 +77,7 @@ class AuthSettings:
             max_seconds=float(env.get("RCM_SESSION_HOURS", "12")) * 3600,
             cookie_secure=secure,
             trust_proxy=env.get("RCM_TRUST_PROXY", "0").lower() in {"1", "true", "yes"},
+            oidc=OIDCSettings.from_env(env),
         )
 
 
@@ -144,6 +150,7 @@ button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; font-size: 1rem; back
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" id="sign-in">Sign in</button>
 </form>
+{sso}
 <p class="fine">Authorised users only. Sign-ins and views of claim detail are recorded.</p>
 </main></body></html>
 """
@@ -158,6 +165,8 @@ class Auth:
         self.throttle = _Throttle(settings.max_failures, settings.lockout_seconds, clock)
         self._secret = secrets.token_bytes(32)
         self._script_hashes: list[str] = []
+        self.oidc = OIDCSignIn(settings.oidc, self) if settings.oidc else None
+        self.public_paths = PUBLIC_PATHS | (self.oidc.paths if self.oidc else frozenset())
 
     # -- helpers -------------------------------------------------------------------------
     def _audit(self, event: str, actor: str, **details: object) -> None:
@@ -188,6 +197,7 @@ class Auth:
             else "",
             csrf=self._login_token(nonce),
             next=html.escape(_safe_next(next_path)),
+            sso=self.oidc.link(_safe_next(next_path)) if self.oidc else "",
         )
         response = Response(body, status=status, mimetype="text/html")
         self._set_cookie(response, LOGIN_COOKIE, nonce, max_age=3600)
@@ -262,7 +272,7 @@ class Auth:
 
     # -- before and after every request --------------------------------------------------
     def guard(self):
-        if request.path in PUBLIC_PATHS:
+        if request.path in self.public_paths:
             return None
         session, expired = self.sessions.touch(request.cookies.get(SESSION_COOKIE))
         if expired is not None:
@@ -344,6 +354,8 @@ class Auth:
             server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
         server.add_url_rule("/login", "rcm_login", self.login, methods=["GET", "POST"])
         server.add_url_rule("/logout", "rcm_logout", self.logout, methods=["POST"])
+        if self.oidc:
+            self.oidc.install(server)
         server.before_request(self.guard)
         server.after_request(self.headers)
         server.register_error_handler(InternalServerError, self.error)

@@ -251,3 +251,22 @@ def test_errors_carry_no_traceback_though_debug_was_asked_for(site, caplog):
     assert "Traceback" not in response.text
     logged = [r.getMessage() for r in caplog.records if r.name == "rcm.dashboards"]
     assert any(body["reference"] in m and "not a claim id" not in m for m in logged)
+
+
+def test_a_removed_user_or_changed_role_is_signed_out_at_the_next_request(site, monkeypatch):
+    from dashboards.auth.users import load_users
+
+    users = load_users(site.server.extensions["rcm_auth"].settings.data_dir)
+    manager, billing = site.server.test_client(), site.server.test_client()
+    sign_in(manager, "test-manager")
+    sign_in(billing, "test-billing")
+    remaining = {
+        "test-owner": {"role": "owner", "password_hash": users["test-owner"].password_hash},
+        "test-billing": {"role": "owner", "password_hash": users["test-billing"].password_hash},
+    }
+    monkeypatch.setenv("RCM_USERS", json.dumps(remaining))
+    assert manager.get("/_dash-layout").status_code == 401  # removed
+    assert billing.get("/_dash-layout").status_code == 401  # billing lead -> owner: sign in again
+    monkeypatch.delenv("RCM_USERS")
+    assert sign_in(billing, "test-billing").status_code == 302
+    assert billing.get("/_dash-layout").status_code == 200
