@@ -90,3 +90,9 @@ def test_rcm_users_commands(data_dir):
     assert runner.invoke(main, ["users", "remove", "dana"]).exit_code != 0
     events = [(e["event"], e["user"]) for e in audit.entries(data_dir)]
     assert events == [("user_added", "dana"), ("user_removed", "dana")]
+
+
+def test_serve_refuses_to_start_without_users(data_dir):
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code != 0
+    assert "no users in" in str(result.exception) and "rcm users add" in str(result.exception)
