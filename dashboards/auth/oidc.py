@@ -562,7 +562,11 @@ class OIDCSignIn:
                     "iat": {"essential": True},
                     "nonce": {"essential": True},
                 },
-                {"nonce": None, "client_id": self.settings.client_id, "access_token": access_token},
+                {
+                    "nonce": nonce,
+                    "client_id": self.settings.client_id,
+                    "access_token": access_token,
+                },
             )
             claims.validate(leeway=self.settings.leeway_seconds)
         except (JoseError, ValueError) as problem:
