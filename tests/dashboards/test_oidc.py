@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 import secrets
 import threading
@@ -105,7 +106,10 @@ def fake_provider_app(provider: FakeProvider) -> Flask:
             "redirect_uri": args["redirect_uri"],
         }
         state = provider.plan.get("state", args["state"])
-        return flask_redirect(f"{args['redirect_uri']}?{urlencode({'code': code, 'state': state})}")
+        back = f"{args['redirect_uri']}?{urlencode({'code': code, 'state': state})}"
+        if provider.plan.get("page"):  # the provider's own sign-in page, submitted there
+            return f'<a id="approve" href="{html.escape(back)}">Sign in</a>'
+        return flask_redirect(back)
 
     @app.post("/token")
     def token():
@@ -361,3 +365,30 @@ def test_settings_from_the_environment():
     ]:
         with pytest.raises(OIDCConfigError):
             OIDCSettings.from_env({**env, **bad})
+
+
+def test_in_a_browser_the_session_cookie_arrives_after_the_providers_page(apps, provider, browser):
+    """The provider's sign-in page (on another site: 127.0.0.1 against localhost) sends the
+    browser back; a redirect from our callback would then arrive without the Strict
+    session cookie and show the sign-in page again. The callback's page must not."""
+    provider.claims, provider.plan = {"groups": "rcm-owners"}, {"page": True}
+    port = free_port()
+    server = make_server("localhost", port, apps[0].server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(f"http://localhost:{port}/denials")  # not signed in: the sign-in page
+        tab.click("#sign-in-oidc")
+        tab.wait_for_url(f"{provider.url}/authorize?*")
+        tab.click("#approve")
+        tab.wait_for_url(f"http://localhost:{port}/denials", timeout=15000)
+        tab.locator("#shell-user").wait_for(timeout=15000)
+        assert tab.locator("#shell-user").inner_text().startswith("dana.sso")
+        session = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
+        assert session["sameSite"] == "Strict" and session["httpOnly"]
+    finally:
+        context.close()
+        server.shutdown()
+        thread.join(timeout=5)
