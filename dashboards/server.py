@@ -6,6 +6,13 @@ from pathlib import Path
 from dashboards.app import create_app
 from dashboards.auth.users import UsersError, load_users, users_file
 
+CONNECTION_LIMIT = 500
+"""Open connections waitress keeps (its default is 100, counting its own two sockets). A
+browser keeps up to six connections open to the server, idle ones for minutes, so 25 people
+are 150: past the limit, a new connection waits until waitress closes idle ones (after
+120 s) and the page hangs that long (benchmarks/bench_load.py). 500 is 80 browsers; each
+connection costs a file descriptor, and waitress's select() allows fewer than 1024."""
+
 
 def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
@@ -25,4 +32,11 @@ def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
         f"Dashboards: http://{host}:{port}/  ({len(users)} users can sign in; Ctrl+C to stop)",
         flush=True,
     )
-    waitress_serve(app.server, host=host, port=port, threads=threads, ident="rcm-warehouse")
+    waitress_serve(
+        app.server,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=CONNECTION_LIMIT,
+        ident="rcm-warehouse",
+    )
