@@ -39,7 +39,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboards.auth.access import Viewer
 from dashboards.auth.oidc import OIDCSettings, OIDCSignIn
 from dashboards.auth.sessions import Session, SessionStore
-from dashboards.auth.users import UsersError, authenticate, load_users
+from dashboards.auth.users import User, UsersError, authenticate, load_users, users_file
 from pipelines.lib import audit
 
 log = logging.getLogger("rcm.dashboards")
@@ -165,10 +165,38 @@ class Auth:
         self.throttle = _Throttle(settings.max_failures, settings.lockout_seconds, clock)
         self._secret = secrets.token_bytes(32)
         self._script_hashes: list[str] = []
+        self._users: dict[str, User] = {}
+        self._users_stamp: tuple | None = None
+        self._users_lock = threading.Lock()
         self.oidc = OIDCSignIn(settings.oidc, self) if settings.oidc else None
         self.public_paths = PUBLIC_PATHS | (self.oidc.paths if self.oidc else frozenset())
 
     # -- helpers -------------------------------------------------------------------------
+    def users(self) -> dict[str, User]:
+        """The users file, read again only when it changes (checked on every request)."""
+        path = users_file(self.settings.data_dir)
+        try:
+            stat = path.stat()
+            stamp = (os.environ.get("RCM_USERS", ""), stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = (os.environ.get("RCM_USERS", ""), None, None)
+        with self._users_lock:
+            if self._users_stamp != stamp:
+                self._users = load_users(self.settings.data_dir)
+                self._users_stamp = stamp
+            return self._users
+
+    def _still_allowed(self, session: Session) -> bool:
+        """A password user removed from the users file, or given another role, is signed
+        out at their next request."""
+        if session.method != "password":
+            return True
+        try:
+            user = self.users().get(session.user)
+        except UsersError:
+            return False
+        return user is not None and user.role == session.role
+
     def _audit(self, event: str, actor: str, **details: object) -> None:
         audit.append(self.settings.data_dir, event, actor, **details)
 
@@ -230,7 +258,7 @@ class Auth:
                 f"Too many failed sign-ins. Try again in {minutes} minutes.", 429, next_path
             )
         try:
-            users = load_users(self.settings.data_dir)
+            users = self.users()
         except UsersError as error:
             log.error("users cannot be loaded: %s", error)
             return self._login_page("Sign-in is not configured on this server.", 503, next_path)
@@ -247,7 +275,7 @@ class Auth:
     def signed_in(self, user: str, role: str, next_path: str, method: str) -> Response:
         """Start a session (a new token every time: no session fixation), record it, and
         send the browser on. Every way of signing in ends here."""
-        token, _session = self.sessions.start(user, role)
+        token, _session = self.sessions.start(user, role, method)
         self._audit("sign_in", user, role=role, method=method, address=request.remote_addr)
         response = redirect(_safe_next(next_path))
         self._set_cookie(response, SESSION_COOKIE, token)
@@ -274,9 +302,14 @@ class Auth:
     def guard(self):
         if request.path in self.public_paths:
             return None
-        session, expired = self.sessions.touch(request.cookies.get(SESSION_COOKIE))
+        token = request.cookies.get(SESSION_COOKIE)
+        session, expired = self.sessions.touch(token)
         if expired is not None:
             self._audit("session_expired", expired.user, address=request.remote_addr)
+        if session is not None and not self._still_allowed(session):
+            self.sessions.end(token)
+            self._audit("sign_out", session.user, reason="user removed or role changed")
+            session = None
         if session is None:
             is_page = request.method == "GET" and not request.path.startswith(_NOT_PAGES)
             if is_page:
