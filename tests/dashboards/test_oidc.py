@@ -158,8 +158,9 @@ def provider() -> Iterator[FakeProvider]:
 def apps(provider, tmp_path_factory):
     """The dashboards with sign-in through ``provider``, and without. Dash hands the page
     callbacks (registered at import) to the first app that serves a request; these tests
-    need none, so the callbacks are put back for the apps of other test modules."""
-    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
+    need none, so the callbacks are put back for the apps of other test modules (as they
+    were once the apps are made: the first create_app imports the pages, which register
+    theirs)."""
     root = tmp_path_factory.mktemp("oidc")
     settings = OIDCSettings(
         issuer=provider.url,
@@ -171,6 +172,7 @@ def apps(provider, tmp_path_factory):
     )
     with_sso = create_app(Auth(AuthSettings(data_dir=root, oidc=settings)))
     without = create_app(Auth(AuthSettings(data_dir=tmp_path_factory.mktemp("no-oidc"))))
+    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
     with_sso.server.test_client().get("/login")  # Dash sets itself up on its first request
     without.server.test_client().get("/login")
     yield with_sso, without
