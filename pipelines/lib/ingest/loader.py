@@ -286,6 +286,13 @@ class Loader:
             ).fetchall():
                 self._traces[(trace or "", origin or "")] = fid
         self._record_unrecorded_moves()
+        # Files set aside by a run killed before it moved them: registered, still in landing
+        self._unmoved_aside: dict[tuple[str, str, str], int] = {
+            (name, sha, status): fid
+            for fid, name, sha, status in con.execute(
+                "select file_id, file_name, sha256, status from raw.file_registry where status <> 'loaded' and moved_to is null"
+            ).fetchall()
+        }
 
     def _record_unrecorded_moves(self) -> None:
         """Record where a killed run moved files it did not get to record: a batch's files
@@ -504,18 +511,23 @@ class Loader:
         err: InputError,
         duplicate_of: int | None = None,
     ) -> FileOutcome:
-        """Record a rejected or duplicate file, then move it to quarantine with its reason."""
-        file_id = self._next_id()
+        """Record a rejected or duplicate file, then move it to quarantine with its reason.
+
+        A file a killed run registered but did not move keeps its registry row (a file
+        seen once has one row), and is moved now."""
+        file_id = self._unmoved_aside.pop((file.name, str(base["sha256"]), status), None)
+        if file_id is None:
+            file_id = self._next_id()
+            _register(self.con, {**base, "file_id": file_id, "status": status, "reason": err.reason, "rule": err.rule,
+                                 "segment_index": err.segment_index, "segment_text": err.segment_text,
+                                 "line": err.line, "column": err.column, "duplicate_of": duplicate_of,
+                                 "row_count": 0, "finished_at": datetime.now()})  # fmt: skip
         why = err.as_dict() | {
             "status": status,
             "file_id": file_id,
             "sha256": base["sha256"],
             "duplicate_of": duplicate_of,
         }
-        _register(self.con, {**base, "file_id": file_id, "status": status, "reason": err.reason, "rule": err.rule,
-                             "segment_index": err.segment_index, "segment_text": err.segment_text, "line": err.line,
-                             "column": err.column, "duplicate_of": duplicate_of, "row_count": 0,
-                             "finished_at": datetime.now()})  # fmt: skip
         moved = quarantine(file, self.data_dir, why)
         self.con.execute(
             "update raw.file_registry set moved_to = ? where file_id = ?",

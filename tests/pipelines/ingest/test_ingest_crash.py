@@ -101,3 +101,36 @@ def test_sigkill_between_moves_and_their_record_is_recorded_by_the_next_run(
     for name, sha, moved_to in rows:
         assert moved_to is not None, name
         assert sha256_of(tmp_path / moved_to) == sha, name
+
+
+ASIDE_KILLER = """
+import os, signal, sys
+from pathlib import Path
+import pipelines.lib.ingest.loader as loader
+from pipelines.lib.ingest.run import run_ingest
+
+def die(*args):  # registered as rejected, not yet moved to quarantine
+    os.kill(os.getpid(), signal.SIGKILL)
+loader.quarantine = die
+run_ingest(Path(sys.argv[1]), settle_seconds=0.0, workers=1)
+"""
+
+
+def test_sigkill_between_registering_a_bad_file_and_moving_it_keeps_one_registry_row(tmp_path):
+    """A file seen once has one registry row: the re-run moves the file the killed run
+    registered as rejected instead of registering it again."""
+    bad = tmp_path / "landing" / "claims" / "bad.837"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"ISA*not an interchange~")
+    proc = subprocess.run([sys.executable, "-c", ASIDE_KILLER, str(tmp_path)], check=False)
+    assert proc.returncode == -signal.SIGKILL and bad.exists()
+
+    (outcome,) = run_ingest(tmp_path, settle_seconds=0.0).outcomes
+    assert outcome.status == "rejected"
+    con = duckdb.connect(str(tmp_path / "warehouse" / "rcm.duckdb"), read_only=True)
+    try:
+        rows = con.execute("select file_id, status, moved_to from raw.file_registry").fetchall()
+    finally:
+        con.close()
+    assert rows == [(outcome.file_id, "rejected", "quarantine/claims/bad.837")]
+    assert not bad.exists() and (tmp_path / "quarantine" / "claims" / "bad.837").exists()
