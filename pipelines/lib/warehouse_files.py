@@ -103,7 +103,11 @@ def attach(
     options = ["read_only"] if read_only else []
     if key is not None:
         if not read_only:
-            enable_encrypted_writes(con, path)
+            try:
+                enable_encrypted_writes(con, path)
+            except WarehouseFileError:
+                _check_key(path, key)  # a wrong or needless key is the problem to tell first
+                raise
         options += [f"encryption_key '{_sql_str(key)}'", f"encryption_cipher '{CIPHER}'"]
     sql = f"attach '{_sql_str(str(path))}' as {_ident(alias)}"
     if options:
@@ -140,6 +144,25 @@ def enable_encrypted_writes(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         "built-in crypto instead: for tests and demos only, not for patient data.)",
         path,
     )
+
+
+def _check_key(path: Path, key: str) -> None:
+    """Raise the key problem of opening the existing file ``path`` read-only with ``key``,
+    if it has one (on a connection of its own)."""
+    if not path.exists():
+        return
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute(
+            f"attach '{_sql_str(str(path))}' as key_check "
+            f"(read_only, encryption_key '{_sql_str(key)}', encryption_cipher '{CIPHER}')"
+        )
+    except duckdb.Error as error:
+        problem = _key_problem(error, path)
+        if problem is not None:
+            raise problem from None
+    finally:
+        probe.close()
 
 
 def _key_problem(error: duckdb.Error, path: Path) -> WarehouseFileError | None:

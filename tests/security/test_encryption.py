@@ -142,7 +142,9 @@ def test_a_key_for_a_plain_file_is_refused_with_advice(ingested_small, monkeypat
     assert str(plain) in str(caught.value) and KEY not in str(caught.value)
 
 
-def test_writing_needs_a_secure_crypto_module_or_the_explicit_opt_in(tmp_path, monkeypatch):
+def test_writing_needs_a_secure_crypto_module_or_the_explicit_opt_in(
+    encrypted, tmp_path, monkeypatch
+):
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.delenv(warehouse_files.INSECURE_CRYPTO_ENV, raising=False)
     try:
@@ -155,6 +157,11 @@ def test_writing_needs_a_secure_crypto_module_or_the_explicit_opt_in(tmp_path, m
         warehouse_files.connect(tmp_path / "new.duckdb")
     assert KEY not in str(caught.value)
     assert not (tmp_path / "new.duckdb").exists()
+    existing = tmp_path / "existing.duckdb"
+    shutil.copy(encrypted.build, existing)
+    monkeypatch.setenv(KEY_ENV, WRONG_KEY)  # the wrong key is told before httpfs
+    with pytest.raises(WarehouseFileError, match=f"{KEY_ENV} is not the key"):
+        warehouse_files.connect(existing)
 
 
 def test_with_the_key_serving_ties_to_the_truth_ledger(encrypted, with_key):
