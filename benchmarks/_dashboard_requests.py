@@ -248,26 +248,62 @@ def record(base: str, root: Path, user: str, password: str = BENCH_PASSWORD) -> 
         tab = browser.new_context(accept_downloads=True).new_page()
         sign_in_browser(tab, base, user, password)
         seen: list = []
+        in_flight = [0]
+
+        def sent(request) -> None:
+            if "/_dash-update-component" in request.url:
+                in_flight[0] += 1
+
+        def failed(request) -> None:
+            if "/_dash-update-component" in request.url:
+                in_flight[0] -= 1
 
         def keep(request) -> None:
-            if "/_dash-update-component" in request.url and request.post_data:
-                seen.append(request)
+            if "/_dash-update-component" in request.url:
+                in_flight[0] -= 1
+                if request.post_data:
+                    seen.append(request)
 
+        tab.on("request", sent)
         tab.on("requestfinished", keep)
+        tab.on("requestfailed", failed)
         for spec in views(root):
             seen.clear()
             tab.goto(base + spec.path)
-            tab.wait_for_load_state("networkidle")
-            tab.wait_for_timeout(300)
+            _settle(tab, in_flight)
             if spec.click:
                 seen.clear()
                 with tab.expect_download():
                     tab.click(spec.click)
-                tab.wait_for_load_state("networkidle")
-                tab.wait_for_timeout(300)
+                _settle(tab, in_flight)
+            if not seen:
+                raise RuntimeError(f"{spec.path} made no callback request in the browser")
             recorded.append(RecordedView(spec, _with_waves(seen, base)))
         browser.close()
     return recorded
+
+
+def _settle(tab, in_flight: list[int], timeout_s: float = 120, quiet_ms: float = 500) -> None:
+    """Wait until the page has rendered and Dash has answered everything: no callback in
+    flight for ``quiet_ms`` and nothing marked loading. (``networkidle`` alone is not
+    enough: on a busy machine the browser can be quiet for half a second while it runs the
+    scripts, before the first callback is sent.)"""
+    tab.wait_for_load_state("load", timeout=timeout_s * 1000)
+    tab.locator("#_pages_content h1").first.wait_for(timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        tab.wait_for_timeout(50)  # lets Playwright deliver the request events
+        busy = in_flight[0] > 0 or tab.evaluate(
+            "() => !!document.querySelector('[data-dash-is-loading=\"true\"]')"
+        )
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+    raise TimeoutError(f"Dash still busy after {timeout_s:.0f} s on {tab.url}")
 
 
 def _with_waves(requests_seen: list, base: str) -> list[Callback]:
