@@ -26,6 +26,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import make_server
 
+from dashboards import data
 from dashboards.app import create_app
 from dashboards.auth.oidc import (
     FLOW_COOKIE,
@@ -369,10 +370,16 @@ def test_settings_from_the_environment():
             OIDCSettings.from_env({**env, **bad})
 
 
-def test_in_a_browser_the_session_cookie_arrives_after_the_providers_page(apps, provider, browser):
+def test_in_a_browser_the_session_cookie_arrives_after_the_providers_page(
+    apps, provider, browser, monkeypatch, tmp_path
+):
     """The provider's sign-in page (on another site: 127.0.0.1 against localhost) sends the
     browser back; a redirect from our callback would then arrive without the Strict
     session cookie and show the sign-in page again. The callback's page must not."""
+    # the page's callbacks open the process's warehouse handle: an empty data folder here,
+    # and the handle put back afterwards for the apps of other test modules
+    monkeypatch.setenv("RCM_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(data, "_shared", None)
     provider.claims, provider.plan = {"groups": "rcm-owners"}, {"page": True}
     port = free_port()
     server = make_server("localhost", port, apps[0].server, threaded=True)
