@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.theme import BAD, GOOD, GRID, INK, MUTED, PALETTE, SEQUENTIAL, TEMPLATE_NAME
+from dashboards.theme import BAD, GOOD, GRID, INK, MUTED, PALETTE, SEQUENTIAL
 
 # axis tick and hover formats per unit (d3-format)
 AXIS_FORMAT = {"rate": ".0%", "money": "$,.0f", "days": ",.0f", "count": ",d"}
@@ -32,7 +32,8 @@ def _x_title(column: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(template=TEMPLATE_NAME, title=title, height=height)
+    """Title and height; the house template is every figure's default (theme.py)."""
+    fig.update_layout(title=title, height=height)
     return fig
 
 
