@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from dashboards.app import create_app
+from dashboards.auth.oidc import OIDCConfigError, OIDCSettings
 from dashboards.auth.users import UsersError, load_users, users_file
 
 CONNECTION_LIMIT = 500
@@ -20,18 +21,18 @@ def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
     data_dir = Path(os.environ.get("RCM_DATA_DIR", "data"))
     try:
         users = load_users(data_dir)
-    except UsersError as error:
+        oidc = OIDCSettings.from_env()
+    except (UsersError, OIDCConfigError) as error:
         raise SystemExit(f"Cannot serve the dashboards: {error}") from None
-    if not users:
+    if not users and oidc is None:
         raise SystemExit(
-            f"Cannot serve the dashboards: no users in {users_file(data_dir)}. "
-            "Add one with `rcm users add NAME --role owner` (or run `rcm demo`)."
+            f"Cannot serve the dashboards: no users in {users_file(data_dir)} and no single "
+            "sign-on (RCM_OIDC_ISSUER). Add one with `rcm users add NAME --role owner` "
+            "(or run `rcm demo`)."
         )
     app = create_app()
-    print(
-        f"Dashboards: http://{host}:{port}/  ({len(users)} users can sign in; Ctrl+C to stop)",
-        flush=True,
-    )
+    who = f"{len(users)} password users" + (f", single sign-on via {oidc.issuer}" if oidc else "")
+    print(f"Dashboards: http://{host}:{port}/  ({who}; Ctrl+C to stop)", flush=True)
     waitress_serve(
         app.server,
         host=host,

@@ -96,3 +96,9 @@ def test_serve_refuses_to_start_without_users(data_dir):
     result = CliRunner().invoke(main, ["serve", "--port", "1"])
     assert result.exit_code != 0
     assert "no users in" in str(result.exception) and "rcm users add" in str(result.exception)
+
+
+def test_serve_refuses_a_bad_sso_setting_clearly(data_dir, monkeypatch):
+    monkeypatch.setenv("RCM_OIDC_ISSUER", "http://idp.example")
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code != 0 and "Cannot serve the dashboards" in str(result.exception)
