@@ -138,7 +138,8 @@ class Results:
             bucket.append(sample)
 
     def errors(self) -> list[Sample]:
-        return [s for s in self.requests + self.views + self.sign_ins if s.error]
+        """Failed requests and sign-ins (a page view fails through its requests)."""
+        return [s for s in self.requests + self.sign_ins if s.error]
 
 
 def markers_in(body: bytes) -> frozenset[str]:
@@ -428,7 +429,8 @@ def report(
     if log_errors:
         print(f"\nserver log: {len(log_errors)} error lines, e.g. {log_errors[0][:200]}")
     if total_errors:
-        print(f"\nERRORS: {total_errors}")
+        failed_views = sum(1 for v in views if v.error)
+        print(f"\nERRORS: {total_errors} (page views that met one: {failed_views})")
         for message, count in Counter(s.error for s in errors).most_common(10):
             print(f"  {count:>5} × {message}")
         for p in publish_errors:
