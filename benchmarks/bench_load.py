@@ -26,7 +26,8 @@ What it does:
    serving file, each in its own process), evenly spaced: at 1/3 and 2/3 of the run for 2.
 
 An error is: a failed or timed-out request, an HTTP status other than the baseline's (every
-baseline is 200, or 204 where Dash had nothing to update), or an answer that says something
+baseline is 200, or 204 where Dash had nothing to update), an answer that updates nothing
+where the baseline did (the export gives up that way), or an answer that says something
 the baseline did not: "No data…", "No published warehouse", "cannot be read", an
 ``"error"`` key (a failing callback answers ``{"error": "internal error", ...}``), a
 traceback. A failed publication is an error too. Exit code 1 if there was any.
@@ -102,6 +103,8 @@ print(json.dumps({"seconds": result.seconds, "bytes": result.bytes,
 class Baseline:
     status: int
     markers: frozenset[str]
+    empty: bool
+    """Dash answered with nothing to update (``"response": {}``)."""
 
 
 @dataclass
@@ -147,10 +150,21 @@ def markers_in(body: bytes) -> frozenset[str]:
     return frozenset(m for m in MARKERS if m in text)
 
 
+def is_empty(body: bytes) -> bool:
+    """A Dash answer that updates nothing: what a callback that gave up returns (the
+    export, when the warehouse cannot be read, answers 200 and nothing)."""
+    try:
+        return not json.loads(body or b"{}").get("response")
+    except (ValueError, AttributeError):
+        return False
+
+
 def check(status: int, body: bytes, baseline: Baseline) -> str | None:
     """The error in this answer compared with the baseline, or None."""
     if status != baseline.status or status not in (200, 204):
         return f"HTTP {status}"
+    if status == 200 and is_empty(body) and not baseline.empty:
+        return "answer updates nothing"
     new = markers_in(body) - baseline.markers
     if new:
         return "answer says " + ", ".join(sorted(new))
@@ -174,7 +188,7 @@ def take_baseline(base: str, recorded: list[RecordedView]) -> dict[tuple[str, by
                     f"before the load, {view.spec.path} ({callback.label}) answered "
                     f"HTTP {status} {sorted(markers)}: fix the data folder first"
                 )
-            out[key] = Baseline(status, markers_in(body))
+            out[key] = Baseline(status, markers_in(body), status == 204 or is_empty(body))
     return out
 
 
