@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import run_dbt
 
 from dashboards import data
 from dashboards.filters import Filters, kpi_segment
@@ -28,6 +27,7 @@ from pipelines.lib import warehouse_files
 from pipelines.lib.ingest.run import run_ingest
 from pipelines.lib.publish import PublishError, publish_serving, serving_file
 from pipelines.lib.warehouse_files import KEY_ENV, WarehouseFileError
+from tests.conftest import run_dbt
 
 KEY = "9f2c4e7a1b3d5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e"
 WRONG_KEY = "0" * 64
