@@ -1,6 +1,9 @@
 """The app under change: publishing while people browse, and no warehouse at all."""
 
+import socket
 import threading
+import time
+import urllib.request
 
 from pipelines.lib.publish import publish_serving, serving_file
 from tests.dashboards.conftest import screenshot, settle, start_server, stop_server
@@ -64,3 +67,18 @@ def test_no_warehouse_shows_how_to_load_data_then_the_first_publish(
         assert "Traceback" not in server.output()
     finally:
         stop_server(server)
+
+
+def test_many_idle_browser_connections_do_not_block_a_new_visitor(dash_server):
+    """25 people's browsers keep about 150 connections open, most idle; waitress's default
+    limit (100) made the next visitor wait for minutes (benchmarks/bench_load.py)."""
+    address = dash_server.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((address[0], int(address[1])), timeout=5) for _ in range(150)]
+    try:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{dash_server.url}/login", timeout=20) as response:
+            assert response.status == 200
+        assert time.monotonic() - started < 10
+    finally:
+        for connection in idle:
+            connection.close()
