@@ -3,10 +3,7 @@ role's view of a claim, sign-out, and an unattended screen signed out after the 
 
 import re
 
-import duckdb
-
 from pipelines.lib import audit
-from pipelines.lib.publish import serving_file
 from tests.dashboards.conftest import (
     TEST_PASSWORD,
     screenshot,
@@ -15,19 +12,9 @@ from tests.dashboards.conftest import (
     start_server,
     stop_server,
 )
+from tests.dashboards.test_auth import a_claim_with_patient
 
 IDLE_SECONDS = 15
-
-
-def a_claim(root) -> tuple[str, str]:
-    con = duckdb.connect(str(serving_file(root)), read_only=True)
-    try:
-        return con.execute(
-            "select claim_id, patient_id from marts.fct_claims "
-            "where patient_id is not null order by claim_id limit 1"
-        ).fetchall()[0]
-    finally:
-        con.close()
 
 
 def test_a_practice_manager_sees_a_masked_claim_until_idle_time_signs_out(
@@ -39,7 +26,7 @@ def test_a_practice_manager_sees_a_masked_claim_until_idle_time_signs_out(
         users_file,
         RCM_IDLE_MINUTES=str(IDLE_SECONDS / 60),
     )
-    claim_id, patient_id = a_claim(served_small)
+    claim_id, patient_id = a_claim_with_patient(served_small)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     try:
@@ -78,7 +65,7 @@ def test_a_practice_manager_sees_a_masked_claim_until_idle_time_signs_out(
 
 
 def test_a_billing_lead_sees_the_patient_and_signs_out(dash_server, browser):
-    claim_id, patient_id = a_claim(dash_server.root)
+    claim_id, patient_id = a_claim_with_patient(dash_server.root)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     try:

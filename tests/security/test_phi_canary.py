@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -58,6 +57,7 @@ import pytest
 
 from pipelines.lib.generator.config import preset_config
 from pipelines.lib.generator.practice import generate
+from tests.dashboards.conftest import free_port
 
 FIRST, LAST = "Zebulon", "Quaxley"
 REPO = Path(__file__).resolve().parents[2]
@@ -201,12 +201,6 @@ def _report(data: Path, logs: Path) -> None:
     assert process.returncode == 0, (logs / "report.out").read_text()[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Client:
     """An HTTP client with cookies (a signed-in session, once signed in)."""
@@ -334,7 +328,7 @@ def _dashboards(data: Path, logs: Path, claim_id: str) -> tuple[list[str], int]:
     """Serve the dashboards (`rcm serve`), sign in if asked, fetch every page's layout and
     callbacks and a claim drill-down. Returns the responses and the callbacks fired."""
     _add_user(data)
-    port = _free_port()
+    port = free_port()
     out = (logs / "serve.out").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
