@@ -1,5 +1,6 @@
 """Serve the dashboards with waitress, a production WSGI server (threads, no debug mode)."""
 
+import errno
 import os
 from pathlib import Path
 
@@ -33,11 +34,19 @@ def serve(host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
     app = create_app()
     who = f"{len(users)} password users" + (f", single sign-on via {oidc.issuer}" if oidc else "")
     print(f"Dashboards: http://{host}:{port}/  ({who}; Ctrl+C to stop)", flush=True)
-    waitress_serve(
-        app.server,
-        host=host,
-        port=port,
-        threads=threads,
-        connection_limit=CONNECTION_LIMIT,
-        ident="rcm-warehouse",
-    )
+    try:
+        waitress_serve(
+            app.server,
+            host=host,
+            port=port,
+            threads=threads,
+            connection_limit=CONNECTION_LIMIT,
+            ident="rcm-warehouse",
+        )
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(
+            f"Cannot serve the dashboards: {host}:{port} is already in use (another rcm serve?). "
+            "Stop it, or choose another port with --port."
+        ) from None
