@@ -284,14 +284,21 @@ class Auth:
 
     def logout(self):
         token = request.cookies.get(SESSION_COOKIE)
-        session, _ = self.sessions.touch(token)
+        session, expired = self.sessions.touch(token)
+        idle = request.form.get("reason") == "idle"
         if session is not None:
             if not hmac.compare_digest(request.form.get("csrf_token", ""), session.csrf_token):
                 return Response("Sign-out form expired; reload the page.", 400)
             self.sessions.end(token)
-            reason = "idle" if request.form.get("reason") == "idle" else "signed_out"
-            event = "session_expired" if reason == "idle" else "sign_out"
+            reason = "idle" if idle else "signed_out"
+            event = "session_expired" if idle else "sign_out"
             self._audit(event, session.user, address=request.remote_addr)
+        elif expired is not None:
+            # The browser's idle clock and the server's run the same length, so the
+            # browser's idle sign-out can arrive just after the server ended the session:
+            # the expiry still belongs in the audit log.
+            self._audit("session_expired", expired.user, address=request.remote_addr)
+            reason = "idle" if idle else "expired"
         else:
             reason = "signed_out"
         response = redirect(f"/login?{urlencode({'reason': reason})}")

@@ -198,6 +198,17 @@ def test_idle_time_signs_the_user_out(site):
     assert (last["event"], last["actor"]) == ("session_expired", "test-manager")
 
 
+def test_an_idle_sign_out_that_arrives_after_the_server_expired_the_session_is_audited(site):
+    # the browser's idle timer and the server's are equal, so either can fire first
+    client = site.server.test_client()
+    sign_in(client, "test-manager")
+    site.clock.now += IDLE_SECONDS + 1
+    out = client.post("/logout", data={"csrf_token": "stale", "reason": "idle"})
+    assert out.status_code == 302 and "reason=idle" in out.headers["Location"]
+    last = list(audit.entries(site.server.extensions["rcm_auth"].settings.data_dir))[-1]
+    assert (last["event"], last["actor"]) == ("session_expired", "test-manager")
+
+
 def test_sign_out_needs_its_token_and_ends_the_session_on_the_server(site):
     client = site.server.test_client()
     sign_in(client, "test-owner")
