@@ -26,7 +26,6 @@ import os
 import secrets
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -41,6 +40,7 @@ from dashboards.auth.oidc import OIDCSettings, OIDCSignIn
 from dashboards.auth.sessions import Session, SessionStore
 from dashboards.auth.users import User, UsersError, authenticate, load_users, users_file
 from pipelines.lib import audit
+from pipelines.lib.errors import exception_place
 
 log = logging.getLogger("rcm.dashboards")
 
@@ -365,15 +365,12 @@ class Auth:
         was raised, not its message (a message can quote a value)."""
         original = getattr(error, "original_exception", None) or error
         reference = secrets.token_hex(4)
-        frames = traceback.extract_tb(original.__traceback__)[-3:] if original else []
-        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
         log.error(
-            "error %s on %s %s: %s at %s",
+            "error %s on %s %s: %s",
             reference,
             request.method,
             request.path,
-            type(original).__name__,
-            where,
+            exception_place(original),
         )
         return Response(
             f'{{"error": "internal error", "reference": "{reference}"}}',

@@ -20,6 +20,8 @@ where a person with access to PHI reads the values.
 from __future__ import annotations
 
 import re
+import traceback
+from pathlib import Path
 
 _MAX_SEGMENT_TEXT = 120
 _MAX_SHAPE = 24
@@ -44,6 +46,15 @@ def segment_shape(text: str, element_separator: str) -> str:
     if not _SEGMENT_ID.fullmatch(sid):
         sid = value_shape(sid)
     return element_separator.join([sid, *(value_shape(e) for e in elements)])
+
+
+def exception_place(err: BaseException, frames: int = 3) -> str:
+    """An unexpected exception in words a log may hold: its type and the innermost
+    ``frames`` places it passed through (``ValueError at remit_835.py:212 _clp < ...``),
+    never its message, which can quote a value from a file or the warehouse."""
+    stack = traceback.extract_tb(err.__traceback__)[-frames:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+    return f"{type(err).__name__} at {where}" if where else type(err).__name__
 
 
 class InputError(Exception):
@@ -150,3 +161,19 @@ class SegmentError(InputError):
 
 class BalancingError(InputError):
     """Money does not add up (835 service line, claim or transaction balancing; 837 CLM02)."""
+
+
+class ParserDefect(InputError):
+    """The parser itself failed on a file (an exception that is not an InputError): a
+    defect of ours that this file revealed. The file is set aside like bad input, so the
+    run goes on and nothing is lost, and the reason gives the exception's type and place,
+    never its message."""
+
+    @classmethod
+    def from_exception(cls, err: Exception, file: str) -> ParserDefect:
+        return cls(
+            f"the parser failed unexpectedly ({exception_place(err)}); the file is kept "
+            "in quarantine: please report this as a defect",
+            file=file,
+            rule="parser defect",
+        )

@@ -45,7 +45,7 @@ import duckdb
 import polars as pl
 
 from pipelines.lib.csv_extracts import read_extract
-from pipelines.lib.errors import InputError
+from pipelines.lib.errors import InputError, ParserDefect
 from pipelines.lib.ingest.landing import LandingFile, archive, placed_as, quarantine, sha256_of
 from pipelines.lib.warehouse_files import connect as connect_warehouse_file
 from pipelines.lib.x12.claim_837p import parse_837p, read_837p
@@ -183,6 +183,10 @@ def _parse_safely(file: LandingFile) -> _Parsed:
         return _Parsed(file, parse(file), None)
     except InputError as err:
         return _Parsed(file, None, err)
+    except (MemoryError, OSError):
+        raise  # the machine's trouble, not the file's: the run stops and the file waits
+    except Exception as err:  # a defect this file revealed: set it aside, quote nothing
+        return _Parsed(file, None, ParserDefect.from_exception(err, file.name))
 
 
 GROUP_BYTES = 8 << 20  # small X12 files of one kind are parsed together up to this size
@@ -200,7 +204,12 @@ def _parse_group(files: list[LandingFile]) -> list[_Parsed]:
         and kind in _DOC_PARSERS
         and all(f.kind == kind and f.size > 0 for f in files)
     ):
-        grouped = parse_many([f.path.read_bytes() for f in files], _DOC_PARSERS[kind])
+        try:
+            grouped = parse_many([f.path.read_bytes() for f in files], _DOC_PARSERS[kind])
+        except (MemoryError, OSError):
+            raise
+        except Exception:  # file by file below, which says which file and why
+            grouped = None
         if grouped is not None:
             return [
                 _Parsed(f, {raw: t[part] for raw, part in RAW_TABLES[kind].items()}, None)

@@ -156,3 +156,38 @@ def test_sidecar_keeps_the_shape_of_the_segment(tmp_path, small_practice):
     assert sidecar["segment_text"].startswith("SVC*AA:99999")
     assert "*AAAAAAA*" in sidecar["segment_text"]  # the name's shape, where an amount belongs
     assert "SVC02" in sidecar["reason"] and "(shaped 'AAAAAAA')" in sidecar["reason"]
+
+
+def test_a_parser_defect_sets_the_file_aside_without_quoting_it(
+    tmp_path, small_practice, monkeypatch
+):
+    """An exception the parser did not mean to raise (a defect of ours, not an InputError)
+    sets that one file aside, the run goes on, and its message (here quoting the name) is
+    nowhere: the reason gives the exception's type and place."""
+    from pipelines.lib.ingest import loader
+
+    remits = sorted((small_practice.landing / "remits").glob("*.835"))[:2]
+    landing = tmp_path / "landing" / "remits"
+    landing.mkdir(parents=True)
+    (landing / "bad.835").write_bytes(remits[0].read_bytes())
+    (landing / "good.835").write_bytes(remits[1].read_bytes())
+    real_read_835 = loader.read_835
+
+    def defective_group_parser(*args, **kwargs):
+        raise KeyError(f"{LAST} {FIRST}")
+
+    def defective_read_835(path, name):
+        if name.endswith("bad.835"):
+            raise ValueError(f"cannot use {LAST}, {FIRST} ({MEMBER})")
+        return real_read_835(path, name)
+
+    monkeypatch.setattr(loader, "parse_many", defective_group_parser)
+    monkeypatch.setattr(loader, "read_835", defective_read_835)
+    outcomes = {o.name: o for o in run_ingest(tmp_path, settle_seconds=0.0, workers=1).outcomes}
+    assert outcomes["remits/good.835"].status == "loaded"
+    bad = outcomes["remits/bad.835"]
+    assert bad.status == "rejected"
+    assert "parser failed unexpectedly (ValueError at test_ingest_no_phi.py:" in bad.reason
+    assert "(rule: parser defect)" in bad.reason
+    assert (tmp_path / "quarantine" / "remits" / "bad.835").read_bytes() == remits[0].read_bytes()
+    _assert_no_phi(tmp_path, bad.reason)
