@@ -1,10 +1,12 @@
 """Ingest assets: one multi-asset per raw source, each producing that source's raw tables
 (asset keys ``raw/<table>``, which dbt's ``source('raw', ...)`` maps onto)."""
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
     Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
@@ -12,9 +14,11 @@ from dagster import (
 )
 
 from pipelines.defs.resources import Progress, WarehouseResource
+from pipelines.lib.errors import exception_place
 from pipelines.lib.ingest.landing import KINDS_BY_FOLDER
 from pipelines.lib.ingest.loader import RAW_TABLES
-from pipelines.lib.ingest.run import run_ingest
+from pipelines.lib.ingest.run import WarehouseBusy, run_ingest
+from pipelines.lib.warehouse_files import WarehouseFileError
 
 # Raw source (landing folder) -> the file kinds it holds
 SOURCE_KINDS = KINDS_BY_FOLDER
@@ -67,15 +71,28 @@ def _make_ingest_asset(source: str):
     def ingest(context: AssetExecutionContext, config: IngestConfig):
         warehouse: WarehouseResource = context.resources.warehouse
         progress: Progress = context.resources.progress
-        summary = run_ingest(
-            warehouse.root,
-            (source,),
-            files=config.files,
-            workers=config.workers,
-            settle_seconds=config.settle_seconds,
-            on_start=lambda files: progress.start(source, len(files)),
-            on_file=lambda outcome: progress.advance(source, outcome.status),
-        )
+        try:
+            summary = run_ingest(
+                warehouse.root,
+                (source,),
+                files=config.files,
+                workers=config.workers,
+                settle_seconds=config.settle_seconds,
+                on_start=lambda files: progress.start(source, len(files)),
+                on_file=lambda outcome: progress.advance(source, outcome.status),
+            )
+        except (WarehouseBusy, duckdb.IOException):
+            raise  # another writer, or the disk: the retry policy's next try may succeed
+        except WarehouseFileError as err:  # a missing or wrong key: no retry can help
+            raise Failure(str(err), allow_retries=False) from None
+        except Exception as err:
+            # Dagster's event log would keep the message, which can quote a value from a
+            # file or the warehouse: log the type and the place only, and do not retry a
+            # defect. Bad files never get here (they are set aside, see the loader).
+            raise Failure(
+                f"ingest of landing/{source}/ failed: {exception_place(err)}",
+                allow_retries=False,
+            ) from None
         rows = summary.rows_by_table()
         problems = {o.name: f"{o.status}: {o.reason}" for o in summary.problems()}
         for name, why in problems.items():
