@@ -44,12 +44,14 @@ cases as (
     union all
 
     select
-        'pseudonymised ids are stable, differ, and hide the id' as case_name,
+        'pseudonymised ids are stable, differ, hide the id and are keyed' as case_name,
         case
             when
                 {{ pseudonymise("'ABC123'") }} = {{ pseudonymise("'ABC123'") }}
                 and {{ pseudonymise("'ABC123'") }} != 'ABC123'
                 and {{ pseudonymise("'ABC123'") }} != {{ pseudonymise("'ABC124'") }}
+                and {{ pseudonymise("'ABC123'") }} != {{ dbt.hash("'ABC123'") }}
+                and {{ pseudonymise("'ABC123'") }} != sha256('ABC123')
                 then 1
             else 0
         end as actual,

@@ -154,6 +154,31 @@ def test_member_keys_join_as_the_member_ids_do(con):
     assert remits > 0
 
 
+def test_member_keys_cannot_be_recomputed_from_a_guessed_member_id(con):
+    """An unkeyed hash of a member id is reversed by hashing guesses; the keys are keyed
+    by the warehouse's own secret instead, which the serving file never carries."""
+    (secret,) = con.execute("select key from raw.pseudonym_key").fetchall()
+    assert len(secret[0]) == 64
+    unkeyed = one(
+        con,
+        """select count(*) from staging.stg_claims_837__claims
+           where member_key in (select md5(subscriber_member_id) from raw.claims
+                                union all select sha256(subscriber_member_id) from raw.claims)""",
+    )
+    mismatched = one(
+        con,
+        """select count(*) from (
+               (select member_key from staging.stg_claims_837__claims
+                except select sha256((select key from raw.pseudonym_key) || subscriber_member_id)
+                       from raw.claims)
+               union all
+               (select sha256((select key from raw.pseudonym_key) || subscriber_member_id)
+                       from raw.claims
+                except select member_key from staging.stg_claims_837__claims))""",
+    )
+    assert unkeyed == 0 and mismatched == 0
+
+
 def test_money_and_codes_keep_their_types(con):
     types = dict(
         con.execute(

@@ -32,6 +32,7 @@ Money is DECIMAL(18,2), dates DATE, codes VARCHAR.
 from __future__ import annotations
 
 import json
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -96,6 +97,10 @@ create table if not exists raw.file_registry (
     finished_at timestamp not null,
     moved_to varchar                 -- archive/... or quarantine/... once moved
 );
+-- The secret that keys this warehouse's member-id pseudonyms (dbt's pseudonymise macro):
+-- one random value made at the first ingest, never published, so a member key cannot be
+-- recomputed from a guessed member id without the build file, which holds the ids anyway.
+create table if not exists raw.pseudonym_key (key varchar not null);
 """
 
 
@@ -115,6 +120,10 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = connect_warehouse_file(db_path)
     con.execute(REGISTRY_DDL)
+    con.execute(
+        "insert into raw.pseudonym_key select ? where not exists (select 1 from raw.pseudonym_key)",
+        [secrets.token_hex(32)],
+    )
     return con
 
 
