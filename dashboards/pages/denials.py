@@ -74,8 +74,16 @@ def layout(root_cause: str | None = None, carc: str | None = None, **query: str)
         html.Div(
             [
                 html.Span(id="denials-grid-count"),
-                html.Button("Export CSV", id="denials-export", n_clicks=0, className="button"),
-                dcc.Download(id="denials-download"),
+                html.Div(
+                    [
+                        html.Span(id="denials-export-status", role="status"),
+                        html.Button(
+                            "Export CSV", id="denials-export", n_clicks=0, className="button"
+                        ),
+                        dcc.Download(id="denials-download"),
+                    ],
+                    className="grid-actions",
+                ),
             ],
             className="grid-toolbar",
         ),
@@ -302,22 +310,27 @@ claim_link_callback("denials-grid")
 
 @callback(
     Output("denials-download", "data"),
+    Output("denials-export-status", "children"),
     Input("denials-export", "n_clicks"),
     State("denials-query", "data"),
     prevent_initial_call=True,
 )
 def export_csv(n_clicks: int, query: dict[str, str] | None):
     """Every denial of the drill-down (not only the grid's largest), built on the server so
-    the export is exact (DECIMAL money as text) and written to the audit log."""
+    the export is exact (DECIMAL money as text) and written to the audit log. A failure
+    says so beside the button rather than doing nothing."""
     query = query or {}
     root_cause, carc = query.get("root_cause"), query.get("carc")
     if not n_clicks or not root_cause:
-        return no_update
+        return no_update, no_update
     try:
         filters = data.resolved(Filters.from_query(query))
         rows, _total = data.denied_claims(filters, root_cause, carc, limit=EXPORT_ROW_LIMIT)
     except data.WarehouseUnavailable:
-        return no_update
+        return no_update, html.Span(
+            "Export failed: the warehouse cannot be read just now. Try again in a moment.",
+            className="export-status failed",
+        )
     audit_event(
         "export",
         what="denied claims (CSV)",
@@ -327,4 +340,5 @@ def export_csv(n_clicks: int, query: dict[str, str] | None):
         filters=build_search({k: v for k, v in query.items() if k not in {"root_cause", "carc"}}),
     )
     csv = rows.with_columns(pl.col(pl.Decimal).cast(pl.Utf8)).write_csv()
-    return dcc.send_string(csv, "denied_claims.csv", type="text/csv")
+    exported = html.Span(f"Exported {rows.height:,} denied claims", className="export-status")
+    return dcc.send_string(csv, "denied_claims.csv", type="text/csv"), exported

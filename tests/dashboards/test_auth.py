@@ -264,6 +264,39 @@ def test_errors_carry_no_traceback_though_debug_was_asked_for(site, caplog):
     assert any(body["reference"] in m and "not a claim id" not in m for m in logged)
 
 
+def export_callback(client, root_cause: str):
+    outputs = [("denials-download", "data"), ("denials-export-status", "children")]
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": "denials-export", "property": "n_clicks", "value": 1}],
+        "state": [{"id": "denials-query", "property": "data", "value": {"root_cause": root_cause}}],
+        "changedPropIds": ["denials-export.n_clicks"],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def test_an_export_says_what_it_did_or_that_it_failed(site, monkeypatch):
+    from dashboards import data
+
+    client = site.server.test_client()
+    sign_in(client, "test-billing")
+    done = export_callback(client, "eligibility_registration").get_json()["response"]
+    assert done["denials-download"]["data"]["filename"] == "denied_claims.csv"
+    assert "Exported" in json.dumps(done["denials-export-status"])
+    audit_dir = site.server.extensions["rcm_auth"].settings.data_dir
+    entries = len(list(audit.entries(audit_dir)))
+
+    def unreadable(*args, **kwargs):
+        raise data.WarehouseUnavailable("cannot be read")
+
+    monkeypatch.setattr(data, "denied_claims", unreadable)
+    failed = export_callback(client, "eligibility_registration").get_json()["response"]
+    assert "denials-download" not in failed
+    assert "Export failed" in json.dumps(failed["denials-export-status"])
+    assert len(list(audit.entries(audit_dir))) == entries  # nothing was exported
+
+
 def test_a_removed_user_or_changed_role_is_signed_out_at_the_next_request(site, monkeypatch):
     from dashboards.auth.users import load_users
 
