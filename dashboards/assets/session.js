@@ -27,19 +27,25 @@
     window.addEventListener(kind, function () { lastInput = Date.now(); }, { passive: true });
   });
 
+  // The sign-out form itself is sent (a navigation, not a fetch), so that a single
+  // sign-on session is ended at the provider too (the server sends the browser there).
+  var leaving = false;
   var signOutIdle = function () {
+    leaving = true;
     var form = document.getElementById("shell-sign-out-form");
     if (!form) { signIn("idle"); return; }
-    var body = new FormData(form);
-    body.append("reason", "idle");
-    originalFetch("/logout", { method: "POST", body: body, redirect: "manual" })
-      .finally(function () { signIn("idle"); });
+    var reason = document.createElement("input");
+    reason.type = "hidden";
+    reason.name = "reason";
+    reason.value = "idle";
+    form.appendChild(reason);
+    form.submit();
   };
 
   window.setInterval(function () {
     var account = document.getElementById("shell-account");
     var idle = account && Number(account.getAttribute("data-idle-seconds"));
-    if (idle && Date.now() - lastInput > idle * 1000) {
+    if (!leaving && idle && Date.now() - lastInput > idle * 1000) {
       signOutIdle();
     }
   }, 1000);

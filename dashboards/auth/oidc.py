@@ -19,6 +19,11 @@ authorization code flow with PKCE (S256), ``state`` and ``nonce``:
   that began on another site, a browser does not send the ``SameSite=Strict`` session
   cookie, so a redirect would land the user on the sign-in page; a navigation started by
   our own page carries it.
+- Sign-out (the button, or the browser's idle sign-out) of a session that came this way
+  ends ours, then sends the browser to the provider's ``end_session_endpoint`` when its
+  discovery document names one (OpenID Connect RP-Initiated Logout: ``id_token_hint``,
+  ``client_id``, ``post_logout_redirect_uri`` back to our sign-in page, which must be
+  registered at the provider), so a shared computer is not left signed in there.
 
 Authlib (its requests client for PKCE and the token request; its OpenID ``CodeIDToken``
 for the claims) and joserfc (the JWS signature and key set) do the protocol work; nothing
@@ -68,6 +73,7 @@ from joserfc.jws import JWSRegistry
 from dashboards.auth.users import ROLES
 
 if TYPE_CHECKING:
+    from dashboards.auth.sessions import Session
     from dashboards.auth.web import Auth
 
 log = logging.getLogger("rcm.dashboards")
@@ -357,11 +363,11 @@ class _Provider:
         return "client_secret_basic"  # the default of OpenID Connect Core §9
 
 
-_CONTINUE_PAGE = """<!doctype html>
+_MOVING_ON_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="0;url={target}">
-<title>Signed in · rcm-warehouse</title></head>
-<body><p>Signed in. <a href="{target}">Continue</a></p></body></html>
+<title>{title} · rcm-warehouse</title></head>
+<body><p>{text}. <a href="{target}">Continue</a></p></body></html>
 """
 
 
@@ -392,6 +398,14 @@ class OIDCSignIn:
 
     def _redirect_uri(self) -> str:
         return self.settings.redirect_url or request.url_root.rstrip("/") + CALLBACK_PATH
+
+    def _site_root(self) -> str:
+        """``https://host`` of this site, as the provider knows it (from the configured
+        redirect URL behind a proxy, else from the request)."""
+        configured = self.settings.redirect_url
+        if configured and configured.endswith(CALLBACK_PATH):
+            return configured[: -len(CALLBACK_PATH)]
+        return request.url_root.rstrip("/")
 
     def _client(self, redirect_uri: str) -> OAuth2Session:
         return OAuth2Session(
@@ -472,14 +486,41 @@ class OIDCSignIn:
                     "This sign-in did not come from this browser. Please start again.",
                     400,
                 )
-            user, role = self._finish(flow)
+            user, role, id_token = self._finish(flow)
         except OIDCRefused as refused:
             return self._refuse(refused, next_path)
-        response = self.auth.signed_in(user, role, flow.next_path, method="oidc")
+        response = self.auth.signed_in(user, role, flow.next_path, "oidc", id_token)
         return self._continue_page(response)
 
-    def _finish(self, flow: _Flow) -> tuple[str, str]:
-        """Code → tokens → verified ID token → (user, role), or :class:`OIDCRefused`."""
+    def signed_out(self, session: Session, login_path: str) -> Response:
+        """After our sign-out of a session that came through the provider: send the
+        browser to the provider's end-session endpoint (OpenID Connect RP-Initiated
+        Logout) with the ID token as a hint, to come back to ``login_path``; straight to
+        ``login_path`` when the provider offers no such endpoint or cannot be reached.
+        A page that moves on by itself, not a redirect: the sign-out is a form POST, and
+        the CSP's ``form-action 'self'`` would stop a redirect to another site."""
+        try:
+            endpoint = self.provider.metadata().get("end_session_endpoint")
+        except (requests.RequestException, ValueError) as error:
+            log.error("single sign-on sign-out unavailable: %s", type(error).__name__)
+            endpoint = None
+        if not endpoint:
+            return redirect(login_path)
+        params = {
+            "client_id": self.settings.client_id,
+            "post_logout_redirect_uri": self._site_root() + login_path,
+        }
+        if session.id_token:
+            params["id_token_hint"] = session.id_token
+        target = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+        page = _MOVING_ON_PAGE.format(
+            title="Signing out", text="Signing out", target=html.escape(target, quote=True)
+        )
+        return Response(page, 200, mimetype="text/html")
+
+    def _finish(self, flow: _Flow) -> tuple[str, str, str]:
+        """Code → tokens → verified ID token → (user, role, ID token), or
+        :class:`OIDCRefused`."""
         error = request.args.get("error")
         if error:
             code = re.sub(r"[^A-Za-z0-9_.-]", "", error)[:64]
@@ -539,7 +580,7 @@ class OIDCSignIn:
         except OIDCRefused as refused:
             refused.actor = user
             raise
-        return user, role
+        return user, role, id_token
 
     def _verify(
         self, id_token: str, nonce: str, access_token: str | None, metadata: dict[str, Any]
@@ -593,6 +634,10 @@ class OIDCSignIn:
         del signed_in.headers["Location"]
         signed_in.status_code = 200
         signed_in.mimetype = "text/html"
-        signed_in.set_data(_CONTINUE_PAGE.format(target=html.escape(target, quote=True)))
+        signed_in.set_data(
+            _MOVING_ON_PAGE.format(
+                title="Signed in", text="Signed in", target=html.escape(target, quote=True)
+            )
+        )
         signed_in.delete_cookie(FLOW_COOKIE, path=START_PATH)
         return signed_in

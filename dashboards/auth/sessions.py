@@ -26,6 +26,7 @@ class Session:
     last_seen: float
     method: str = "password"
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    id_token: str | None = field(default=None, repr=False)  # OIDC: the hint for sign-out
 
 
 def _digest(token: str) -> str:
@@ -45,11 +46,13 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def start(self, user: str, role: str, method: str = "password") -> tuple[str, Session]:
+    def start(
+        self, user: str, role: str, method: str = "password", id_token: str | None = None
+    ) -> tuple[str, Session]:
         """A new session; returns the cookie token (never stored) and the session."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        session = Session(user, role, now, now, method)
+        session = Session(user, role, now, now, method, id_token=id_token)
         with self._lock:
             self._sessions[_digest(token)] = session
         return token, session

@@ -272,10 +272,12 @@ class Auth:
         self.throttle.clear(f"user:{name}")
         return self.signed_in(user.name, user.role, next_path, method="password")
 
-    def signed_in(self, user: str, role: str, next_path: str, method: str) -> Response:
+    def signed_in(
+        self, user: str, role: str, next_path: str, method: str, id_token: str | None = None
+    ) -> Response:
         """Start a session (a new token every time: no session fixation), record it, and
         send the browser on. Every way of signing in ends here."""
-        token, _session = self.sessions.start(user, role, method)
+        token, _session = self.sessions.start(user, role, method, id_token)
         self._audit("sign_in", user, role=role, method=method, address=request.remote_addr)
         response = redirect(_safe_next(next_path))
         self._set_cookie(response, SESSION_COOKIE, token)
@@ -301,7 +303,14 @@ class Auth:
             reason = "idle" if idle else "expired"
         else:
             reason = "signed_out"
-        response = redirect(f"/login?{urlencode({'reason': reason})}")
+        ended = session or expired
+        login = f"/login?{urlencode({'reason': reason})}"
+        if self.oidc and ended is not None and ended.method == "oidc":
+            # the provider's session too, or the next "Sign in with …" on a shared
+            # computer would let anyone in without a password
+            response = self.oidc.signed_out(ended, login)
+        else:
+            response = redirect(login)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 

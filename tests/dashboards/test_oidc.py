@@ -55,6 +55,8 @@ class FakeProvider:
     plan: dict[str, Any] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)  # the ID tokens it gave out
+    signed_out: list[dict[str, str]] = field(default_factory=list)
 
     def id_token(self, grant: dict[str, str]) -> str:
         now = int(time.time())
@@ -71,7 +73,9 @@ class FakeProvider:
         }
         claims = {k: v for k, v in claims.items() if v is not None}
         key = self.plan.get("key", self.key)
-        return jwt.encode({"alg": "RS256", "kid": "idp-key-1"}, claims, key)
+        token = jwt.encode({"alg": "RS256", "kid": "idp-key-1"}, claims, key)
+        self.issued.append(token)
+        return token
 
 
 def fake_provider_app(provider: FakeProvider) -> Flask:
@@ -88,7 +92,16 @@ def fake_provider_app(provider: FakeProvider) -> Flask:
             id_token_signing_alg_values_supported=["RS256"],
             code_challenge_methods_supported=["S256"],
             token_endpoint_auth_methods_supported=["client_secret_basic"],
+            end_session_endpoint=f"{provider.url}/logout",
         )
+
+    @app.get("/logout")
+    def end_session():
+        """RP-Initiated Logout: ends the provider's session, then back to the client."""
+        args = flask_request.args
+        assert args["client_id"] == CLIENT_ID
+        provider.signed_out.append(dict(args))
+        return flask_redirect(args["post_logout_redirect_uri"])
 
     @app.get("/jwks")
     def jwks():
@@ -230,6 +243,44 @@ def test_a_user_with_a_role_signs_in_and_the_audit_says_oidc(app, provider):
     entry = last_entry(app)
     assert (entry["event"], entry["actor"]) == ("sign_in", "dana.sso")
     assert (entry["method"], entry["role"]) == ("oidc", "practice_manager")
+
+
+def csrf_of_the_sign_out_form(client) -> str:
+    layout = client.get("/_dash-layout").text
+    found = re.search(
+        r'"name":\s*"csrf_token",\s*"type":\s*"hidden",\s*"value":\s*"([^"]+)"', layout
+    )
+    found = found or re.search(r'"value":\s*"([^"]+)"[^}]*"name":\s*"csrf_token"', layout)
+    assert found, layout[:500]
+    return found.group(1)
+
+
+def test_signing_out_ends_the_providers_session_too(app, provider):
+    client = app.server.test_client()
+    assert sign_in_through_provider(client).status_code == 200
+    id_token = provider.issued[-1]
+    out = client.post("/logout", data={"csrf_token": csrf_of_the_sign_out_form(client)})
+    # a page that moves on to the provider (a redirect after the form POST would break
+    # the CSP's form-action 'self')
+    assert out.status_code == 200
+    target = html.unescape(re.search(r'content="0;url=([^"]+)"', out.text).group(1))
+    assert target.startswith(f"{provider.url}/logout?")
+    query = parse_qs(urlsplit(target).query)
+    assert query["id_token_hint"] == [id_token] and query["client_id"] == [CLIENT_ID]
+    assert query["post_logout_redirect_uri"] == ["http://localhost/login?reason=signed_out"]
+    assert client.get("/_dash-layout").status_code == 401  # ours ended before we left
+    entry = last_entry(app)
+    assert (entry["event"], entry["actor"]) == ("sign_out", "dana.sso")
+
+
+def test_without_an_end_session_endpoint_sign_out_stays_here(app, monkeypatch):
+    oidc = app.server.extensions["rcm_auth"].oidc
+    client = app.server.test_client()
+    assert sign_in_through_provider(client).status_code == 200
+    without = {k: v for k, v in oidc.provider.metadata().items() if k != "end_session_endpoint"}
+    monkeypatch.setattr(oidc.provider, "metadata", lambda: without)
+    out = client.post("/logout", data={"csrf_token": csrf_of_the_sign_out_form(client)})
+    assert out.status_code == 302 and out.headers["Location"] == "/login?reason=signed_out"
 
 
 def test_the_callback_is_good_once(app):
@@ -397,6 +448,12 @@ def test_in_a_browser_the_session_cookie_arrives_after_the_providers_page(
         assert tab.locator("#shell-user").inner_text().startswith("dana.sso")
         session = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
         assert session["sameSite"] == "Strict" and session["httpOnly"]
+        # signing out goes by the provider, which ends its session and sends us back
+        signed_out = len(provider.signed_out)
+        tab.click("#shell-sign-out")
+        tab.wait_for_url(f"http://localhost:{port}/login?reason=signed_out", timeout=15000)
+        assert "You are signed out" in tab.locator(".message").inner_text()
+        assert len(provider.signed_out) == signed_out + 1
     finally:
         context.close()
         server.shutdown()
