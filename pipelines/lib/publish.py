@@ -5,7 +5,8 @@ DuckDB lets one process write a file or many processes read it, never both
 neither block the pipeline nor see a half-built warehouse, so they never open the build
 file ``rcm.duckdb``; they open ``serving.duckdb`` read-only. This module writes that file:
 
-1. a new file ``serving.duckdb.tmp-<pid>-<random>`` beside the serving file;
+1. a new file ``serving.duckdb.tmp-<pid>-<random>`` beside the serving file, claimed by an
+   exclusive lock on ``<that name>.lock`` for as long as it is being written;
 2. the build file ATTACHed ``READ_ONLY`` to it, and every *table* of the given schemas
    copied with ``CREATE TABLE ... AS SELECT *`` (column types kept: DECIMAL stays
    DECIMAL), plus ``meta.publication``, all in one transaction;
@@ -13,18 +14,23 @@ file ``rcm.duckdb``; they open ``serving.duckdb`` read-only. This module writes 
 
 The rename is atomic: a reader that already has the old file open keeps reading the old
 inode, a reader that opens after it sees the whole new file. Any error deletes the
-temporary file and leaves the old serving file as it was.
+temporary file and leaves the old serving file as it was. A publisher killed outright
+leaves its temporary file behind; the next publish removes it once its lock is free (the
+kernel releases the lock when the process dies, however it dies, and unlike a process id
+a released lock cannot be mistaken for a live publisher).
 
 Pure: no Dagster import, so the Dagster asset and tests call it alike.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -39,7 +45,7 @@ SERVING_FORMAT = "1"
 format they do not know; bump it when ``meta.publication`` changes shape."""
 
 _BUILD_ALIAS = "build"
-_TMP_PATTERN = re.compile(r"\.tmp-(\d+)-[0-9a-f]+(\.wal)?$")
+_TMP_PATTERN = re.compile(r"\.tmp-(\d+)-[0-9a-f]+$")
 
 
 class PublishError(RuntimeError):
@@ -119,20 +125,21 @@ def publish_serving(
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_tmp_files(serving_db)
     tmp = serving_db.with_name(f"{serving_db.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        tables, fingerprint, published_at = _write_serving_file(
-            tmp, build_db, schemas, schema_version
-        )
-        _fsync(tmp)
-        stale_wal = _wal(serving_db)  # belongs to the file being replaced, not to ours
-        if stale_wal.exists():
-            stale_wal.unlink()
-        os.replace(tmp, serving_db)
-        _fsync(serving_db.parent)  # make the rename itself durable
-    except BaseException:
-        for leftover in (tmp, _wal(tmp)):
-            leftover.unlink(missing_ok=True)
-        raise
+    with _claimed(tmp):
+        try:
+            tables, fingerprint, published_at = _write_serving_file(
+                tmp, build_db, schemas, schema_version
+            )
+            _fsync(tmp)
+            stale_wal = _wal(serving_db)  # belongs to the file being replaced, not to ours
+            if stale_wal.exists():
+                stale_wal.unlink()
+            os.replace(tmp, serving_db)
+            _fsync(serving_db.parent)  # make the rename itself durable
+        except BaseException:
+            for leftover in (tmp, _wal(tmp)):
+                leftover.unlink(missing_ok=True)
+            raise
     return PublishResult(
         path=serving_db,
         tables=tables,
@@ -274,13 +281,50 @@ def _write_meta(
     )
 
 
+@contextmanager
+def _claimed(tmp: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<tmp>.lock`` while ``tmp`` is written (taken before
+    ``tmp`` exists, dropped after it is renamed or removed)."""
+    lock = _lock_of(tmp)
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
 def _remove_abandoned_tmp_files(serving_db: Path) -> None:
-    """Delete temporary files left by a publisher that died (killed mid-copy): those whose
-    process id no longer runs on this machine. Each can be as large as the serving file."""
+    """Delete temporary files left by a publisher that died (killed mid-copy), with their
+    WAL and lock file: those whose lock is free. Each can be as large as the serving file.
+    A temporary file without a lock file (written before locks were used) is abandoned
+    when its process id no longer runs."""
     for path in serving_db.parent.glob(f"{serving_db.name}.tmp-*"):
         match = _TMP_PATTERN.search(path.name)
-        if match and not _pid_alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
+        if match and not _lock_of(path).exists() and not _pid_alive(int(match.group(1))):
+            for leftover in (path, _wal(path)):
+                leftover.unlink(missing_ok=True)
+    for lock in serving_db.parent.glob(f"{serving_db.name}.tmp-*.lock"):
+        _remove_if_abandoned(lock)
+
+
+def _remove_if_abandoned(lock: Path) -> None:
+    """Remove a temporary file, its WAL and ``lock`` unless a publisher holds ``lock``."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # being written
+    else:
+        tmp = lock.with_name(lock.name.removesuffix(".lock"))
+        for leftover in (tmp, _wal(tmp), lock):
+            leftover.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -303,6 +347,10 @@ def _fsync(path: Path) -> None:
 
 def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
+
+
+def _lock_of(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
 
 
 def _ident(name: str) -> str:

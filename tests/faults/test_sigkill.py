@@ -438,8 +438,8 @@ def test_sigkill_during_publish_then_rerun_publishes_the_ledger(scenario: Scenar
     before = next(iter(sc.publications))
     folder = sc.serving.parent
 
-    def tmp_files() -> list[Path]:
-        return list(folder.glob(f"{sc.serving.name}.tmp-*"))
+    def tmp_files() -> list[Path]:  # the copy itself, not the lock that claims it
+        return [p for p in folder.glob(f"{sc.serving.name}.tmp-*") if p.suffix != ".lock"]
 
     # the killed builds re-run: dbt completes, publish is killed once its copy has begun
     log = sc.root / "build.log"

@@ -6,6 +6,8 @@ Build files here are tiny and made by hand, so the tests run in seconds."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 import textwrap
@@ -301,6 +303,29 @@ def test_temporary_files_of_dead_publishers_are_removed(build, tmp_path):
     publish_serving(build, tmp_path / "serving.duckdb")
     assert not abandoned.exists() and not abandoned_wal.exists()
     assert in_progress.exists()
+
+
+def test_a_temporary_file_is_abandoned_when_its_lock_is_free_whatever_its_process_id(
+    build, tmp_path
+):
+    """A process id can be reused; a lock the kernel released cannot be held again by
+    accident. pid 1 is alive here, so only the lock tells the two files apart."""
+    abandoned = tmp_path / "serving.duckdb.tmp-1-0badc0de"
+    being_written = tmp_path / "serving.duckdb.tmp-1-00c0ffee"
+    orphan_lock = tmp_path / "serving.duckdb.tmp-1-0000beef.lock"  # killed before its file
+    for path in (abandoned, abandoned.with_name(abandoned.name + ".wal"), being_written):
+        path.write_bytes(b"partial")
+    for lock in (abandoned.with_name(abandoned.name + ".lock"), orphan_lock):
+        lock.touch()
+    held = being_written.with_name(being_written.name + ".lock")
+    fd = os.open(held, os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a publisher at work (another open file: excludes)
+        publish_serving(build, tmp_path / "serving.duckdb")
+    finally:
+        os.close(fd)
+    left = sorted(p.name for p in tmp_path.glob("serving.duckdb.tmp-*"))
+    assert left == [being_written.name, held.name]
 
 
 # ---------------------------------------------------------------- readers and the build
