@@ -119,11 +119,13 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     make sure the registry exists."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = connect_warehouse_file(db_path)
+    con.begin()  # the raw schema arrives whole, its secret with it, even if we are killed
     con.execute(REGISTRY_DDL)
     con.execute(
         "insert into raw.pseudonym_key select ? where not exists (select 1 from raw.pseudonym_key)",
         [secrets.token_hex(32)],
     )
+    con.commit()
     return con
 
 
