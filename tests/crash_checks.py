@@ -16,9 +16,13 @@ import duckdb
 def raw_consistent(data_dir: Path) -> dict:
     """The build warehouse's registry and raw tables agree: every raw table holds exactly
     the rows the registry says its loaded files gave, and no row belongs to a file that is
-    not registered as loaded. Returns ``{"loaded": <files loaded>}``."""
+    not registered as loaded. Returns ``{"loaded": <files loaded>}``: 0 when the process
+    was killed before its first transaction created the raw schema."""
     con = duckdb.connect(str(data_dir / "warehouse" / "rcm.duckdb"), read_only=True)
     try:
+        schemas = con.execute("select schema_name from duckdb_schemas()").fetchall()
+        if ("raw",) not in schemas:
+            return {"loaded": 0}
         tables = [
             r[0]
             for r in con.execute(
