@@ -300,7 +300,7 @@ class Auth:
             # browser's idle sign-out can arrive just after the server ended the session:
             # the expiry still belongs in the audit log.
             self._audit("session_expired", expired.user, address=request.remote_addr)
-            reason = "idle" if idle else "expired"
+            reason = "idle" if idle else "signed_out"
         else:
             reason = "signed_out"
         ended = session or expired
