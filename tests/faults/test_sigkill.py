@@ -43,6 +43,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -308,6 +309,18 @@ def assert_previous_state_intact(sc: Scenario, publication_id: str) -> None:
 # ---------------------------------------------------------------- the scenario
 
 
+@contextmanager
+def phase(sc: Scenario, name: str, after: str | None = None) -> Iterator[None]:
+    """One phase of the scenario (the tests run in order on one scenario): the phase before
+    it must have completed; its seconds go to the summary."""
+    if after is not None:
+        assert after in sc.done, f"the {after} phase did not complete"
+    started = time.monotonic()
+    yield
+    sc.seconds[name] = time.monotonic() - started
+    sc.done.add(name)
+
+
 @pytest.fixture(scope="module")
 def scenario(
     small_practice, built_small, tmp_path_factory: pytest.TempPathFactory
@@ -361,155 +374,155 @@ def print_summary(sc: Scenario) -> None:
 
 
 def test_sigkill_during_ingest_then_rerun_loads_everything_once(scenario: Scenario):
-    sc, started = scenario, time.monotonic()
-    log = sc.root / "ingest.log"
-    landing, archive = sc.root / "landing", sc.root / "archive"
-    before = next(iter(sc.publications))
+    sc = scenario
+    with phase(sc, "ingest"):
+        log = sc.root / "ingest.log"
+        landing, archive = sc.root / "landing", sc.root / "archive"
+        before = next(iter(sc.publications))
 
-    points: list[tuple[str, Callable[[], bool]]] = [
-        ("build file created, first batch not committed", sc.build.exists),
-        ("first file archived, moves under way", lambda: bool(files_in(archive))),
-        ("half the files archived", lambda: len(files_in(archive)) >= sc.landing_files // 2),
-    ]
-    for point, condition in points:
-        proc = launch(["ingest"], sc.root, log)
-        seconds = kill_group_when(proc, condition, f"rcm ingest: {point}")
-        sc.kills.append(Kill("ingest", point, seconds, f"{len(files_in(archive))} archived"))
-        # nothing landed is lost: every file is still waiting, archived or quarantined
-        placed = files_in(landing) + files_in(archive)
-        placed += [p for p in files_in(sc.root / "quarantine") if ".reason.json" not in p.name]
-        assert len(placed) == sc.landing_files, point
+        points: list[tuple[str, Callable[[], bool]]] = [
+            ("build file created, first batch not committed", sc.build.exists),
+            ("first file archived, moves under way", lambda: bool(files_in(archive))),
+            ("half the files archived", lambda: len(files_in(archive)) >= sc.landing_files // 2),
+        ]
+        for point, condition in points:
+            proc = launch(["ingest"], sc.root, log)
+            seconds = kill_group_when(proc, condition, f"rcm ingest: {point}")
+            sc.kills.append(Kill("ingest", point, seconds, f"{len(files_in(archive))} archived"))
+            # nothing landed is lost: every file is still waiting, archived or quarantined
+            placed = files_in(landing) + files_in(archive)
+            placed += [p for p in files_in(sc.root / "quarantine") if ".reason.json" not in p.name]
+            assert len(placed) == sc.landing_files, point
+            assert_previous_state_intact(sc, before)
+            check_reader(sc)
+
+        finish(launch(["ingest"], sc.root, log), "rcm ingest after the kills", log)
+        assert files_in(landing) == []
+        assert raw_consistent(sc.root)["loaded"] == sc.landing_files - len(RESENT)
+        with duckdb.connect(str(sc.build), read_only=True) as con:
+            statuses = dict(con.execute("select status, count(*) from raw.file_registry group by 1").fetchall())  # fmt: skip
+            assert statuses == {"loaded": sc.landing_files - len(RESENT), "duplicate": len(RESENT)}
+            assert con.execute(
+                "select count(*) - count(distinct sha256) from raw.file_registry where status = 'loaded'"
+            ).fetchall() == [(0,)]
+            assert con.execute(
+                "select count(*) - count(distinct (file_id, segment_index)) from raw.remit_claims"
+            ).fetchall() == [(0,)]
+            paid = con.execute("select sum(paid_amount) from raw.remit_claims").fetchall()[0][0]
+            registry = con.execute("select file_name, sha256, moved_to, status, duplicate_of from raw.file_registry").fetchall()  # fmt: skip
+        for name, sha, moved_to, status, duplicate_of in registry:
+            # the registry says where each file went, even for moves a killed run made
+            assert moved_to is not None and sha256_of(sc.root / moved_to) == sha, name
+            assert (status == "duplicate") == (duplicate_of is not None), name
+        assert isinstance(paid, Decimal) and f"{paid:.2f}" == sc.truth["payer_paid"]
         assert_previous_state_intact(sc, before)
         check_reader(sc)
-
-    finish(launch(["ingest"], sc.root, log), "rcm ingest after the kills", log)
-    assert files_in(landing) == []
-    assert raw_consistent(sc.root)["loaded"] == sc.landing_files - len(RESENT)
-    with duckdb.connect(str(sc.build), read_only=True) as con:
-        statuses = dict(con.execute("select status, count(*) from raw.file_registry group by 1").fetchall())  # fmt: skip
-        assert statuses == {"loaded": sc.landing_files - len(RESENT), "duplicate": len(RESENT)}
-        assert con.execute(
-            "select count(*) - count(distinct sha256) from raw.file_registry where status = 'loaded'"
-        ).fetchall() == [(0,)]
-        assert con.execute(
-            "select count(*) - count(distinct (file_id, segment_index)) from raw.remit_claims"
-        ).fetchall() == [(0,)]
-        paid = con.execute("select sum(paid_amount) from raw.remit_claims").fetchall()[0][0]
-        registry = con.execute("select file_name, sha256, moved_to, status, duplicate_of from raw.file_registry").fetchall()  # fmt: skip
-    for name, sha, moved_to, status, duplicate_of in registry:
-        # the registry says where each file went, even for moves a killed run made
-        assert moved_to is not None and sha256_of(sc.root / moved_to) == sha, name
-        assert (status == "duplicate") == (duplicate_of is not None), name
-    assert isinstance(paid, Decimal) and f"{paid:.2f}" == sc.truth["payer_paid"]
-    assert_previous_state_intact(sc, before)
-    check_reader(sc)
-    sc.seconds["ingest"] = time.monotonic() - started
-    sc.done.add("ingest")
 
 
 def test_sigkill_during_dbt_build_leaves_serving_alone(scenario: Scenario):
-    sc, started = scenario, time.monotonic()
-    assert "ingest" in sc.done, "the ingest phase did not complete"
-    log = sc.root / "build.log"
-    before = next(iter(sc.publications))
-    points = [
-        ("staging: first model started", "START sql view model staging."),
-        ("tests: first data test started", "START test "),
-        ("marts: fct_claims started", "START sql table model marts.fct_claims "),
-    ]
-    for point, line in points:
-        log.write_text("")
-        proc = launch(["build", "-v"], sc.root, log)
-        seconds = kill_group_when(proc, log_has(log, line), f"rcm build: {point}")
-        assert "Finished running" not in log.read_text(), "killed too late: dbt had finished"
-        assert_previous_state_intact(sc, before)
-        assert serving_leftovers(sc) == [], "a dbt kill must not touch the serving file"
-        # left for the next run as it is (a stale WAL included): the pipeline must cope
-        wal = sc.build.with_name(sc.build.name + ".wal")
-        sc.kills.append(Kill("build", point, seconds, "stale WAL left" if wal.exists() else ""))
-        check_reader(sc)
-    sc.seconds["dbt"] = time.monotonic() - started
-    sc.done.add("dbt")
+    sc = scenario
+    with phase(sc, "dbt", after="ingest"):
+        log = sc.root / "build.log"
+        before = next(iter(sc.publications))
+        points = [
+            ("staging: first model started", "START sql view model staging."),
+            ("tests: first data test started", "START test "),
+            ("marts: fct_claims started", "START sql table model marts.fct_claims "),
+        ]
+        for point, line in points:
+            log.write_text("")
+            proc = launch(["build", "-v"], sc.root, log)
+            seconds = kill_group_when(proc, log_has(log, line), f"rcm build: {point}")
+            assert "Finished running" not in log.read_text(), "killed too late: dbt had finished"
+            assert_previous_state_intact(sc, before)
+            assert serving_leftovers(sc) == [], "a dbt kill must not touch the serving file"
+            # left for the next run as it is (a stale WAL included): the pipeline must cope
+            wal = sc.build.with_name(sc.build.name + ".wal")
+            sc.kills.append(Kill("build", point, seconds, "stale WAL left" if wal.exists() else ""))
+            check_reader(sc)
 
 
 def test_sigkill_during_publish_then_rerun_publishes_the_ledger(scenario: Scenario):
-    sc, started = scenario, time.monotonic()
-    assert "dbt" in sc.done, "the dbt phase did not complete"
-    before = next(iter(sc.publications))
-    folder = sc.serving.parent
+    sc = scenario
+    with phase(sc, "publish", after="dbt"):
+        before = next(iter(sc.publications))
+        folder = sc.serving.parent
 
-    def tmp_files() -> list[Path]:  # the copy itself, not the lock that claims it
-        return [p for p in folder.glob(f"{sc.serving.name}.tmp-*") if p.suffix != ".lock"]
+        def tmp_files() -> list[Path]:  # the copy itself, not the lock that claims it
+            return [p for p in folder.glob(f"{sc.serving.name}.tmp-*") if p.suffix != ".lock"]
 
-    # the killed builds re-run: dbt completes, publish is killed once its copy has begun
-    log = sc.root / "build.log"
-    log.write_text("")
-    proc = launch(["build", "-v"], sc.root, log)
-    point = "rcm build: publish copying into its temporary file"
-    sc.kills.append(Kill("publish", point, kill_group_when(proc, lambda: bool(tmp_files()), point)))
-    assert " ERROR=0 " in log.read_text(), "dbt's build (re-run after its kills) did not pass"
-    assert_previous_state_intact(sc, before)
-    assert tmp_files(), "the killed publisher's temporary file (removed by the next publish)"
-    check_reader(sc)
-
-    # the publish step alone, killing itself at named points
-    child_log = sc.root / "publish.log"
-    for point, publishes in [
-        ("in-copy-transaction", False),
-        ("before-rename", False),
-        ("after-rename", True),
-    ]:
-        t0 = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", PUBLISH_CHILD, str(sc.root), point, SCHEMA_VERSION],
-            stdout=child_log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        proc.wait(timeout=120)
-        assert proc.returncode == -signal.SIGKILL, child_log.read_text()[-2000:]
-        sc.kills.append(Kill("publish", f"publish step: {point}", time.monotonic() - t0))
-        if publishes:
-            before = note_publication(sc)["publication_id"]
+        # the killed builds re-run: dbt completes, publish is killed once its copy has begun
+        log = sc.root / "build.log"
+        log.write_text("")
+        proc = launch(["build", "-v"], sc.root, log)
+        point = "rcm build: publish copying into its temporary file"
+        sc.kills.append(
+            Kill("publish", point, kill_group_when(proc, lambda: bool(tmp_files()), point))
+        )
+        assert " ERROR=0 " in log.read_text(), "dbt's build (re-run after its kills) did not pass"
         assert_previous_state_intact(sc, before)
+        assert tmp_files(), "the killed publisher's temporary file (removed by the next publish)"
         check_reader(sc)
 
-    # the re-run completes and cleans up after the dead publishers
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PUBLISH_CHILD, str(sc.root), "none", SCHEMA_VERSION],
-        stdout=child_log.open("a"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert proc.wait(timeout=120) == 0, child_log.read_text()[-2000:]
-    final = note_publication(sc)
-    assert final["publication_id"] != before
-    assert leftovers(folder) == []
-    assert final["build_path"] == str(sc.build.resolve())
-    assert lock_is_free(sc.root)
+        # the publish step alone, killing itself at named points
+        child_log = sc.root / "publish.log"
+        for point, publishes in [
+            ("in-copy-transaction", False),
+            ("before-rename", False),
+            ("after-rename", True),
+        ]:
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                [sys.executable, "-c", PUBLISH_CHILD, str(sc.root), point, SCHEMA_VERSION],
+                stdout=child_log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            proc.wait(timeout=120)
+            assert proc.returncode == -signal.SIGKILL, child_log.read_text()[-2000:]
+            sc.kills.append(Kill("publish", f"publish step: {point}", time.monotonic() - t0))
+            if publishes:
+                before = note_publication(sc)["publication_id"]
+            assert_previous_state_intact(sc, before)
+            check_reader(sc)
 
-    # the published warehouse ties to the ledger: every claim to the cent, every KPI
-    truth = sc.truth_dir
-    with duckdb.connect(str(sc.serving), read_only=True) as con:
-        ours = frame(con, "select * from marts.fct_claims")
-        ledger = pl.read_parquet(truth / "claims.parquet")
-        joined = ledger.join(ours, on="claim_id", how="full", suffix="_w", coalesce=True)
-        assert ours.height == ledger.height == joined.height
-        assert mismatches(joined, ["claim_id"], CLAIM_COLUMNS) == {}
-        kpis = pl.read_parquet(truth / "kpis_monthly.parquet")
-        assert kpi_mismatches(con, "practice", "all", kpis) == {}
-        for table, key in [("fct_claims", "claim_id"), ("fct_payments", "payment_id")]:
-            assert con.execute(
-                f"select count(*) - count(distinct {key}) from marts.{table}"
-            ).fetchall() == [(0,)], table
+        # the re-run completes and cleans up after the dead publishers
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PUBLISH_CHILD, str(sc.root), "none", SCHEMA_VERSION],
+            stdout=child_log.open("a"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        assert proc.wait(timeout=120) == 0, child_log.read_text()[-2000:]
+        final = note_publication(sc)
+        assert final["publication_id"] != before
+        assert leftovers(folder) == []
+        assert final["build_path"] == str(sc.build.resolve())
+        assert lock_is_free(sc.root)
 
-    # give the reader a moment on the final publication, then judge every observation
-    wait_for(
-        lambda: observations(sc.reader_log)[-1].get("publication_id") == final["publication_id"],
-        "the reader to see the final publication",
-        30,
-    )
-    sc.stop.touch()
-    sc.reader.wait(timeout=30)
-    assert sc.reader.returncode == 0, (sc.root / "reader.err").read_text()[-2000:]
-    by_id = check_reader(sc)
-    first = next(iter(sc.publications))
-    assert {first, final["publication_id"]} <= set(by_id), "the reader saw old and new"
-    assert sum(by_id.values()) >= 50
-    sc.seconds["publish"] = time.monotonic() - started
+        # the published warehouse ties to the ledger: every claim to the cent, every KPI
+        truth = sc.truth_dir
+        with duckdb.connect(str(sc.serving), read_only=True) as con:
+            ours = frame(con, "select * from marts.fct_claims")
+            ledger = pl.read_parquet(truth / "claims.parquet")
+            joined = ledger.join(ours, on="claim_id", how="full", suffix="_w", coalesce=True)
+            assert ours.height == ledger.height == joined.height
+            assert mismatches(joined, ["claim_id"], CLAIM_COLUMNS) == {}
+            kpis = pl.read_parquet(truth / "kpis_monthly.parquet")
+            assert kpi_mismatches(con, "practice", "all", kpis) == {}
+            for table, key in [("fct_claims", "claim_id"), ("fct_payments", "payment_id")]:
+                assert con.execute(
+                    f"select count(*) - count(distinct {key}) from marts.{table}"
+                ).fetchall() == [(0,)], table
+
+        # give the reader a moment on the final publication, then judge every observation
+        wait_for(
+            lambda: (
+                observations(sc.reader_log)[-1].get("publication_id") == final["publication_id"]
+            ),
+            "the reader to see the final publication",
+            30,
+        )
+        sc.stop.touch()
+        sc.reader.wait(timeout=30)
+        assert sc.reader.returncode == 0, (sc.root / "reader.err").read_text()[-2000:]
+        by_id = check_reader(sc)
+        first = next(iter(sc.publications))
+        assert {first, final["publication_id"]} <= set(by_id), "the reader saw old and new"
+        assert sum(by_id.values()) >= 50
