@@ -292,18 +292,14 @@ class Auth:
             if not hmac.compare_digest(request.form.get("csrf_token", ""), session.csrf_token):
                 return Response("Sign-out form expired; reload the page.", 400)
             self.sessions.end(token)
-            reason = "idle" if idle else "signed_out"
-            event = "session_expired" if idle else "sign_out"
-            self._audit(event, session.user, address=request.remote_addr)
-        elif expired is not None:
-            # The browser's idle clock and the server's run the same length, so the
-            # browser's idle sign-out can arrive just after the server ended the session:
-            # the expiry still belongs in the audit log.
-            self._audit("session_expired", expired.user, address=request.remote_addr)
-            reason = "idle" if idle else "signed_out"
-        else:
-            reason = "signed_out"
+        # An expired session is recorded too: the browser's idle clock and the server's
+        # run the same length, so its idle sign-out can arrive just after the server ended
+        # the session.
         ended = session or expired
+        if ended is not None:
+            event = "session_expired" if idle or session is None else "sign_out"
+            self._audit(event, ended.user, address=request.remote_addr)
+        reason = "idle" if idle and ended is not None else "signed_out"
         login = f"/login?{urlencode({'reason': reason})}"
         if self.oidc and ended is not None and ended.method == "oidc":
             # the provider's session too, or the next "Sign in with …" on a shared
