@@ -157,7 +157,7 @@ def test_member_keys_join_as_the_member_ids_do(con):
 def test_member_keys_cannot_be_recomputed_from_a_guessed_member_id(con):
     """An unkeyed hash of a member id is reversed by hashing guesses; the keys are keyed
     by the warehouse's own secret instead, which the serving file never carries."""
-    (secret,) = con.execute("select key from raw.pseudonym_key").fetchall()
+    (secret,) = con.execute("select key from secrets.pseudonym_key").fetchall()
     assert len(secret[0]) == 64
     unkeyed = one(
         con,
@@ -169,10 +169,10 @@ def test_member_keys_cannot_be_recomputed_from_a_guessed_member_id(con):
         con,
         """select count(*) from (
                (select member_key from staging.stg_claims_837__claims
-                except select sha256((select key from raw.pseudonym_key) || subscriber_member_id)
+                except select sha256((select key from secrets.pseudonym_key) || subscriber_member_id)
                        from raw.claims)
                union all
-               (select sha256((select key from raw.pseudonym_key) || subscriber_member_id)
+               (select sha256((select key from secrets.pseudonym_key) || subscriber_member_id)
                        from raw.claims
                 except select member_key from staging.stg_claims_837__claims))""",
     )

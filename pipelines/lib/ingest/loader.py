@@ -100,7 +100,9 @@ create table if not exists raw.file_registry (
 -- The secret that keys this warehouse's member-id pseudonyms (dbt's pseudonymise macro):
 -- one random value made at the first ingest, never published, so a member key cannot be
 -- recomputed from a guessed member id without the build file, which holds the ids anyway.
-create table if not exists raw.pseudonym_key (key varchar not null);
+-- Its own schema: raw holds what the files said.
+create schema if not exists secrets;
+create table if not exists secrets.pseudonym_key (key varchar not null);
 """
 
 
@@ -119,10 +121,10 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     make sure the registry exists."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = connect_warehouse_file(db_path)
-    con.begin()  # the raw schema arrives whole, its secret with it, even if we are killed
+    con.begin()  # the registry and the secret arrive together, even if we are killed
     con.execute(REGISTRY_DDL)
     con.execute(
-        "insert into raw.pseudonym_key select ? where not exists (select 1 from raw.pseudonym_key)",
+        "insert into secrets.pseudonym_key select ? where not exists (select 1 from secrets.pseudonym_key)",
         [secrets.token_hex(32)],
     )
     con.commit()
